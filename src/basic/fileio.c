@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc-util.h"
+#include "fd-util.h"
+#include "fileio.h"
+#include "string-util.h"
+
+int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        ssize_t n;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max_size)
+                return -EFBIG;
+
+        /* Read one byte more than allowed to notice a file that grew after fstat(). */
+        buf = malloc(max_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = loop_read(fd, buf, max_size + 1);
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n > max_size)
+                return -EFBIG;
+        buf[n] = 0;
+        if (ret_size)
+                *ret_size = (size_t) n;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int fsync_directory_of(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int dfd = -EBADF;
+
+        if (!copy)
+                return -ENOMEM;
+        dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        if (fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        tmp = asprintf_safe("%s.tmp.XXXXXX", path);
+        if (!tmp)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fchmod(fd, mode) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = loop_write(fd, data, size);
+        if (r < 0)
+                goto fail;
+        if (fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        fd = safe_close(fd);
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        /* The rename is durable only once the directory is synced; a failure there is not fatal. */
+        (void) fsync_directory_of(path);
+        return 0;
+fail:
+        (void) unlink(tmp);
+        return r;
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int unlink_if_exists(const char *path) {
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}

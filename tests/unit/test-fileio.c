@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc-util.h"
+#include "fileio.h"
+#include "string-util.h"
+#include "tests.h"
+
+static char *make_tmpdir(void) {
+        char t[] = "/tmp/test-fileio-XXXXXX";
+        return mkdtemp(t) ? strdup(t) : NULL;
+}
+
+static unsigned count_entries(const char *dir) {
+        DIR *d = opendir(dir);
+        unsigned n = 0;
+        if (!d)
+                return 0;
+        for (struct dirent *de; (de = readdir(d));)
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        n++;
+        closedir(d);
+        return n;
+}
+
+TEST(atomic_write_and_read) {
+        _cleanup_free_ char *dir = make_tmpdir(), *p = NULL, *content = NULL;
+        struct stat st;
+        size_t sz;
+
+        ASSERT_NOT_NULL(dir);
+        p = strjoin(dir, "/f");
+        ASSERT_OK(write_file_atomic(p, "hello", 5, 0600));
+        ASSERT_OK(stat(p, &st));
+        ASSERT_EQ(st.st_mode & 07777, 0600);
+        ASSERT_OK(read_full_file(p, 1024, &content, &sz));
+        ASSERT_EQ(sz, 5);
+        ASSERT_STREQ(content, "hello");
+        /* Replacing keeps exactly one file: no temporaries left behind. */
+        ASSERT_OK(write_file_atomic(p, "bye", 3, 0644));
+        ASSERT_EQ(count_entries(dir), 1);
+        ASSERT_OK(unlink(p));
+        ASSERT_OK(rmdir(dir));
+}
+
+TEST(read_limits) {
+        _cleanup_free_ char *dir = make_tmpdir(), *p = NULL, *content = NULL;
+        ASSERT_NOT_NULL(dir);
+        p = strjoin(dir, "/big");
+        ASSERT_OK(write_file_atomic(p, "0123456789", 10, 0644));
+        ASSERT_ERROR(read_full_file(p, 9, &content, NULL), EFBIG);
+        ASSERT_ERROR(read_full_file(dir, 9, &content, NULL), EISDIR);
+        ASSERT_ERROR(read_full_file("/nonexistent/x", 9, &content, NULL), ENOENT);
+        ASSERT_OK(unlink(p));
+        ASSERT_OK(rmdir(dir));
+}
+
+TEST(atomic_write_fails_cleanly) {
+        ASSERT_ERROR(write_file_atomic("/nonexistent-dir/f", "x", 1, 0644), ENOENT);
+}
+
+TEST(mkdir_p) {
+        _cleanup_free_ char *dir = make_tmpdir(), *p = NULL;
+        ASSERT_NOT_NULL(dir);
+        p = strjoin(dir, "/a/b/c");
+        ASSERT_OK(mkdir_p(p, 0755));
+        ASSERT_OK(mkdir_p(p, 0755));
+        ASSERT_OK(access(p, F_OK));
+        ASSERT_OK(unlink_if_exists("/tmp/test-fileio-does-not-exist"));
+        ASSERT_TRUE(unlink_if_exists(p) < 0); /* a directory is not silently ignored */
+        for (int i = 0; i < 3; i++) {
+                ASSERT_OK(rmdir(p));
+                *strrchr(p, '/') = 0;
+        }
+        ASSERT_OK(rmdir(dir));
+}
+
+DEFINE_TEST_MAIN();
