@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "alloc-util.h"
+#include "fd-util.h"
+#include "gateway-pki.h"
+#include "string-util.h"
+#include "tests.h"
+#include "tls-conn.h"
+#include "tls-server.h"
+
+
+typedef struct Side {
+        TlsConn *conn;
+        bool ready;
+        int failed;
+        char buf[64];
+        size_t n;
+        const char *send;
+        size_t sent;
+        sd_event *event;
+} Side;
+
+static void side_ready(TlsConn *c, void *userdata) {
+        Side *s = userdata;
+        s->ready = true;
+        (void) tls_conn_set_interest(c, true, s->send != NULL);
+}
+
+static void side_io(TlsConn *c, void *userdata) {
+        Side *s = userdata;
+        ssize_t n;
+
+        while (s->send && s->sent < strlen(s->send)) {
+                n = tls_conn_write(c, s->send + s->sent, strlen(s->send) - s->sent);
+                if (n < 0)
+                        break;
+                s->sent += (size_t) n;
+        }
+        for (;;) {
+                n = tls_conn_read(c, s->buf + s->n, sizeof(s->buf) - 1 - s->n);
+                if (n <= 0)
+                        break;
+                s->n += (size_t) n;
+                s->buf[s->n] = 0;
+        }
+        (void) tls_conn_set_interest(c, true, s->send && s->sent < strlen(s->send));
+}
+
+static void side_failed(TlsConn *c, int error, void *userdata) {
+        Side *s = userdata;
+        s->failed = error;
+}
+
+static const TlsConnCallbacks side_callbacks = { side_ready, side_io, side_failed };
+
+static char *dir;
+
+static char *p(const char *name) {
+        static char buf[256];
+        snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+        return buf;
+}
+
+static int setup_pki(void) {
+        char t[] = "/tmp/test-tls-conn-XXXXXX";
+        if (dir)
+                return 0;
+        if (!mkdtemp(t))
+                return -errno;
+        dir = strdup(t);
+        return dir ? pki_ensure(dir, NULL, NULL) : -ENOMEM;
+}
+
+static SSL_CTX *server_ctx(void) {
+        SSL_CTX *ctx = NULL;
+        _cleanup_free_ char *cert = strdup(p("server.crt")), *key = strdup(p("server.key")), *ca = strdup(p("ca.crt"));
+        TlsServerOptions o = { .cert_path = cert, .key_path = key, .client_ca_path = ca, .alpn = "http/1.1" };
+        if (tls_server_context_new(&o, &ctx) < 0)
+                return NULL;
+        return ctx;
+}
+
+static SSL_CTX *client_ctx(const char *cert, const char *key) {
+        SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+        if (!ctx)
+                return NULL;
+        if (SSL_CTX_load_verify_locations(ctx, p("ca.crt"), NULL) != 1)
+                return NULL;
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        if (cert && (SSL_CTX_use_certificate_file(ctx, p(cert), SSL_FILETYPE_PEM) != 1 ||
+                     SSL_CTX_use_PrivateKey_file(ctx, p(key), SSL_FILETYPE_PEM) != 1))
+                return NULL;
+        return ctx;
+}
+
+TEST(handshake_and_echo) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_ssl_ctx_ SSL_CTX *sctx = NULL, *cctx = NULL;
+        Side srv = { .send = "pong" }, cli = { .send = "ping" };
+        _cleanup_free_ char *cn = NULL;
+        int fds[2];
+
+        ASSERT_OK(setup_pki());
+        ASSERT_OK(sd_event_new(&e));
+        srv.event = cli.event = e;
+        ASSERT_NOT_NULL(sctx = server_ctx());
+        ASSERT_NOT_NULL(cctx = client_ctx("client.crt", "client.key"));
+        ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds));
+        ASSERT_OK(tls_conn_new(e, fds[0], sctx, true, NULL, 5 * USEC_PER_SEC, &side_callbacks, &srv, &srv.conn));
+        ASSERT_OK(tls_conn_new(e, fds[1], cctx, false, "localhost", 5 * USEC_PER_SEC, &side_callbacks, &cli,
+                               &cli.conn));
+        while ((srv.n < 4 || cli.n < 4) && srv.failed == 0 && cli.failed == 0)
+                ASSERT_OK(sd_event_run(e, 5 * USEC_PER_SEC));
+        ASSERT_TRUE(srv.ready && cli.ready);
+        ASSERT_EQ(srv.failed, 0);
+        ASSERT_EQ(cli.failed, 0);
+        ASSERT_STREQ(srv.buf, "ping");
+        ASSERT_STREQ(cli.buf, "pong");
+        ASSERT_OK(tls_peer_common_name(tls_conn_ssl(srv.conn), &cn));
+        ASSERT_STREQ(cn, "openshell-admin");
+        ASSERT_TRUE(SSL_version(tls_conn_ssl(srv.conn)) >= TLS1_2_VERSION);
+        tls_conn_free(srv.conn);
+        tls_conn_free(cli.conn);
+}
+
+static int run_bad_client_full(SSL_CTX *cctx, const char *raw, size_t raw_len, usec_t timeout) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_ssl_ctx_ SSL_CTX *sctx = server_ctx();
+        Side srv = {}, cli = {};
+        _cleanup_close_ int keep = -EBADF;
+        int fds[2], r;
+
+        if (!sctx || sd_event_new(&e) < 0)
+                return -EIO;
+        srv.event = cli.event = e;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
+                return -errno;
+        r = tls_conn_new(e, fds[0], sctx, true, NULL, timeout, &side_callbacks, &srv, &srv.conn);
+        if (r < 0)
+                return r;
+        if (cctx)
+                r = tls_conn_new(e, fds[1], cctx, false, "localhost", timeout, &side_callbacks, &cli, &cli.conn);
+        else {
+                keep = fds[1];
+                if (raw)
+                        (void) write(keep, raw, raw_len);
+        }
+        if (r >= 0)
+                while (srv.failed == 0 && !srv.ready && sd_event_run(e, 5 * USEC_PER_SEC) > 0)
+                        ;
+        tls_conn_free(srv.conn);
+        tls_conn_free(cli.conn);
+        return srv.ready ? 0 : srv.failed;
+}
+
+static int run_bad_client(SSL_CTX *cctx, const char *raw, usec_t timeout) {
+        return run_bad_client_full(cctx, raw, raw ? strlen(raw) : 0, timeout);
+}
+
+TEST(no_client_cert_rejected) {
+        _cleanup_ssl_ctx_ SSL_CTX *cctx = NULL;
+        ASSERT_OK(setup_pki());
+        ASSERT_NOT_NULL(cctx = client_ctx(NULL, NULL));
+        ASSERT_ERROR(run_bad_client(cctx, NULL, 5 * USEC_PER_SEC), EPROTO);
+}
+
+TEST(server_cert_as_client_rejected) {
+        _cleanup_ssl_ctx_ SSL_CTX *cctx = NULL;
+        ASSERT_OK(setup_pki());
+        ASSERT_NOT_NULL(cctx = client_ctx("server.crt", "server.key"));
+        ASSERT_ERROR(run_bad_client(cctx, NULL, 5 * USEC_PER_SEC), EPROTO);
+}
+
+TEST(plain_http_detected) {
+        ASSERT_OK(setup_pki());
+        ASSERT_ERROR(run_bad_client(NULL, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5 * USEC_PER_SEC), EPROTONOSUPPORT);
+}
+
+TEST(garbage_rejected) {
+        ASSERT_OK(setup_pki());
+        ASSERT_ERROR(run_bad_client_full(NULL, "\x15\x03\x03\x00\x02\x02\x28", 7, 5 * USEC_PER_SEC), EPROTO);
+}
+
+TEST(handshake_timeout) {
+        ASSERT_OK(setup_pki());
+        /* A peer that never speaks: the timer ends it (no timing assertion, only the outcome). */
+        ASSERT_ERROR(run_bad_client(NULL, NULL, 1000), ETIMEDOUT);
+}
+
+TEST(context_errors) {
+        SSL_CTX *ctx = NULL;
+        TlsServerOptions o = { .cert_path = "/nonexistent.crt", .key_path = "/nonexistent.key" };
+        ASSERT_OK(setup_pki());
+        ASSERT_ERROR(tls_server_context_new(&o, &ctx), ENOENT);
+        /* Key that does not belong to the certificate. */
+        _cleanup_free_ char *cert = strdup(p("server.crt")), *key = strdup(p("client.key"));
+        o = (TlsServerOptions) { .cert_path = cert, .key_path = key };
+        ASSERT_ERROR(tls_server_context_new(&o, &ctx), EINVAL);
+}
+
+TEST(zz_cleanup) {
+        _cleanup_free_ char *cmd = dir ? strjoin("rm -rf ", dir) : NULL;
+        if (cmd)
+                (void) system(cmd);
+        dir = mfree(dir);
+}
+
+DEFINE_TEST_MAIN();
