@@ -10,16 +10,9 @@
 #include "fileio.h"
 #include "gateway-pki.h"
 #include "path-util.h"
+#include "sandbox-spec.h"
 #include "string-util.h"
 #include "x509-util.h"
-
-bool sandbox_name_is_valid(const char *name) {
-        size_t n = name ? strlen(name) : 0;
-
-        if (n == 0 || n > 63 || name[0] == '-' || name[n - 1] == '-')
-                return false;
-        return ascii_is_lower_alnum_dash(name);
-}
 
 static bool is_ip_literal(const char *s) {
         unsigned char buf[16];

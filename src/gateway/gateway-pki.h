@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "macro.h"
+#include "sandbox-spec.h" /* sandbox_name_is_valid() */
 
 #define PKI_CA_COMMON_NAME "openshell CA"
 #define PKI_SERVER_COMMON_NAME "openshell-gateway"
@@ -51,6 +52,3 @@ int pki_ensure(const char *dir, char *const *extra_sans, PkiReport *ret_report);
 /* Issues a client certificate for sandbox 'name' into out_dir (created 0700): ca.crt, tls.crt, tls.key.
  * Returns -EINVAL for a name that is not a DNS label. */
 int pki_issue_sandbox_cert(const char *tls_dir, const char *name, const char *out_dir);
-
-/* A DNS label: [a-z0-9-], 1..63, no leading or trailing '-'. */
-bool sandbox_name_is_valid(const char *name) _pure_;
