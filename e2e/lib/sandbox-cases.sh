@@ -21,8 +21,7 @@ e2e_write_spec() {
 	  "name": "$n",
 	  "image": "$image",
 	  "command": ["sleep", "infinity"],
-	  "policy": "$(e2e_policy_path)",
-	  "labels": { "openshell.e2e": "true" }
+	  "policy": "$(e2e_policy_path)"
 	}
 	EOF
 }
