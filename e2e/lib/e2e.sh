@@ -73,7 +73,7 @@ e2e_init() {
 e2e_as() { if [ "$E2E_MODE" = user ]; then tb_user "$@"; else tb_exec "$@"; fi; }
 e2e_systemctl() { if [ "$E2E_MODE" = user ]; then tb_user systemctl --user "$@"; else tb_exec systemctl "$@"; fi; }
 e2e_podman() { e2e_as podman "$@"; }
-e2e_quadlet() { if [ "$E2E_MODE" = user ]; then tb_user openshell-quadlet --user "$@"; else tb_exec openshell-quadlet "$@"; fi; }
+e2e_quadlet() { if [ "$E2E_MODE" = user ]; then tb_user openshell-quadlet "$@" --user; else tb_exec openshell-quadlet "$@"; fi; }
 
 e2e_spec_dir() {
         if [ "$E2E_MODE" = user ]; then echo "/home/$TB_USER/.config/openshell/sandboxes"; else echo /etc/openshell/sandboxes; fi
