@@ -275,12 +275,17 @@ tb_boot() {
         tb_wait_running
 }
 
-# Import the images into rootful and rootless storage of the machine (both in parallel), with the same
-# scripts a user would run.
+# Import the test images and build the sidecar image from the installed binaries, in the machine's
+# rootful and rootless storage (both in parallel), as docs/install.md tells users to.
 tb_import_images() {
-        local t=$TB_SRC_IN/tools d=$TB_IMAGES_IN r1=0 r2=0 p1 p2
+        local t=$TB_SRC_IN/tools d=$TB_IMAGES_IN r1=0 r2=0 p1 p2 bins sc
+        bins=$(tb_openshell_binaries "$TB_RUN/root" | grep -E '/openshell-(proxy|sandbox)$' |
+                sed "s|^$TB_RUN/root||" | tr '\n' ' ')
+        sc=/usr/libexec/openshell/openshell-build-sidecar-image
+        [ -x "$TB_RUN/root$sc" ] || sc=$t/build-sidecar-image
+        [ -n "$bins" ] || tb_log "WARNING: the build installs no openshell-proxy/openshell-sandbox: no sidecar image"
         local script="set -e; cd /tmp; $t/build-test-images --dir $d --import-only >/dev/null
-                if [ -e $d/openshell-sidecar.tar ]; then $t/build-sidecar-image --import $d/openshell-sidecar.tar >/dev/null; fi"
+                if [ -n '$bins' ]; then $sc $bins >/dev/null; fi"
         tb_exec sh -c "$script" & p1=$!
         tb_user sh -c "$script" & p2=$!
         wait $p1 || r1=$?
@@ -303,7 +308,7 @@ tb_wait_user() {
 # tb_up SRCDIR BUILDDIR: prepare, install BUILDDIR (configured with --prefix=/usr --sysconfdir=/etc
 # --localstatedir=/var) into a fresh view of the rootfs, build the images, boot once.
 tb_up() {
-        local src=$1 build=$2 bins
+        local src=$1 build=$2
         [ "$(id -u)" = 0 ] || tb_die "the testbed needs root" || return
         tb_booted && tb_die "a testbed run is already booted ($TB_RUN); tools/testbed down first" && return 1
         tb_down >/dev/null 2>&1 || true
@@ -318,15 +323,6 @@ tb_up() {
                 tb_die "meson install failed: $(tail -5 "$TB_RUN/install.log")" || return
         tb_check_libs "$TB_RUN/root" || return
         "$src/tools/build-test-images" --dir "$TB_IMAGES" >/dev/null || return
-        bins=$(tb_openshell_binaries "$TB_RUN/root" | grep -E '/openshell-(proxy|sandbox)$' || true)
-        rm -f "$TB_IMAGES/openshell-sidecar.tar"
-        if [ -n "$bins" ]; then
-                # shellcheck disable=SC2086
-                "$src/tools/build-sidecar-image" --no-import --output "$TB_IMAGES/openshell-sidecar.tar" \
-                        $bins >/dev/null || return
-        else
-                tb_log "WARNING: $build installs no openshell-proxy/openshell-sandbox: no sidecar image"
-        fi
         tb_boot "$src" || return
         tb_wait_user || return
         tb_import_images
