@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Golden-file tests: tests/unit/golden/CASE/spec.json renders to the Quadlet files next to it.
+ * OPENSHELL_GOLDEN_UPDATE=1 rewrites the expected files (review the diff before committing). */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "alloc-util.h"
+#include "fileio.h"
+#include "quadlet-render.h"
+#include "sandbox-spec.h"
+#include "string-util.h"
+#include "tests.h"
+
+static char *const test_resolvers[] = { (char *) "192.0.2.53", (char *) "2001:db8::53", NULL };
+
+static const struct {
+        const char *dir;
+        bool selinux;
+} golden_cases[] = {
+        { "minimal", false },
+        { "full", true },
+        { "escaping", false },
+        { "user-minimal", false },
+};
+
+static int render_file(const char *spec_file, const char *name_for_header, bool selinux, QuadletFiles *ret) {
+        _cleanup_(sandbox_spec_freep) SandboxSpec *spec = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = sandbox_spec_load(spec_file, &spec, &error);
+        if (r < 0) {
+                fprintf(stderr, "# %s: %s\n", spec_file, error ?: "?");
+                return r;
+        }
+        if (!spec->has_subnet) {
+                spec->has_subnet = true;
+                spec->subnet_slot = 0;
+        }
+        RenderOptions opts = {
+                .spec_path = name_for_header,
+                .selinux = selinux,
+                .resolvers = test_resolvers,
+                .sidecar_image = "localhost/openshell-sidecar:latest",
+        };
+        return quadlet_render(spec, &opts, ret);
+}
+
+TEST(golden) {
+        bool update = getenv("OPENSHELL_GOLDEN_UPDATE") != NULL;
+
+        for (size_t c = 0; c < ELEMENTSOF(golden_cases); c++) {
+                _cleanup_free_ char *dir = strjoin(GOLDEN_DIR, "/", golden_cases[c].dir);
+                _cleanup_free_ char *spec = strjoin(dir, "/spec.json");
+                _cleanup_free_ char *header = NULL;
+                QuadletFiles f = {};
+
+                ASSERT_NOT_NULL(spec);
+                ASSERT_NOT_NULL(header = asprintf_safe("/etc/openshell/sandboxes/%s.json", golden_cases[c].dir));
+                ASSERT_OK(render_file(spec, header, golden_cases[c].selinux, &f));
+                for (size_t i = 0; i < _QUADLET_FILE_TYPE_MAX; i++) {
+                        _cleanup_free_ char *path = strjoin(dir, "/", f.name[i]), *expected = NULL;
+
+                        if (update) {
+                                ASSERT_OK(write_file_atomic(path, f.content[i], strlen(f.content[i]), 0644));
+                                continue;
+                        }
+                        if (read_full_file(path, 1 << 20, &expected, NULL) < 0) {
+                                quadlet_files_done(&f);
+                                TEST_FAIL_AT("%s: cannot read the expected file", path);
+                        }
+                        if (!streq(expected, f.content[i])) {
+                                fprintf(stderr, "# %s differs; rendered:\n%s", path, f.content[i]);
+                                quadlet_files_done(&f);
+                                TEST_FAIL_AT("golden mismatch in %s", path);
+                        }
+                }
+                quadlet_files_done(&f);
+        }
+}
+
+/* Every line is blank, a comment, a section header, or a key we emit: no spec value added a line. */
+static const char *const known_keys[] = {
+        "Description", "PartOf",    "After",        "Requires",    "NetworkName",    "Internal",
+        "Subnet",      "Gateway",   "Options",      "Label",       "VolumeName",     "ContainerName",
+        "Image",       "Pull",      "Network",      "DNS",         "Mount",          "Tmpfs",
+        "Entrypoint",  "Exec",      "Notify",       "DropCapability", "NoNewPrivileges", "ReadOnly",
+        "StopTimeout", "Restart",   "Environment",  "UserNS",      "PodmanArgs",     "PidsLimit",
+};
+
+static void assert_only_known_lines(const char *content, int *ret_env_lines) {
+        _cleanup_free_ char *copy = strdup(content);
+        char *line, *next;
+
+        *ret_env_lines = 0;
+        for (line = copy; line && *line; line = next) {
+                bool ok = false;
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                if (*line == 0 || *line == '#' || *line == '[') {
+                        if (*line == '[' && !endswith(line, "]"))
+                                TEST_FAIL_AT("bad section line: %s", line);
+                        continue;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(known_keys) && !ok; i++) {
+                        const char *v = startswith(line, known_keys[i]);
+                        ok = v && *v == '=';
+                }
+                if (!ok)
+                        TEST_FAIL_AT("unexpected line: %s", line);
+                if (startswith(line, "Environment="))
+                        (*ret_env_lines)++;
+        }
+}
+
+TEST(no_injection) {
+        _cleanup_free_ char *spec = strjoin(GOLDEN_DIR, "/escaping/spec.json");
+        _cleanup_(sandbox_spec_freep) SandboxSpec *s = NULL;
+        QuadletFiles f = {};
+        int env_lines = 0;
+
+        ASSERT_OK(render_file(spec, "/x.json", false, &f));
+        ASSERT_OK(sandbox_spec_load(spec, &s, NULL));
+        for (size_t i = 0; i < _QUADLET_FILE_TYPE_MAX; i++) {
+                assert_only_known_lines(f.content[i], &env_lines);
+                if (i == QUADLET_FILE_AGENT)
+                        /* 14 fixed variables + OPENSHELL_ENDPOINT + the spec's own */
+                        ASSERT_EQ(env_lines, 15 + (int) s->n_env);
+        }
+        /* '%' is doubled and '$' is doubled, so systemd expands neither. */
+        ASSERT_CONTAINS(f.content[QUADLET_FILE_AGENT], "\"PERCENT=100%% %%n %%i\"");
+        ASSERT_CONTAINS(f.content[QUADLET_FILE_AGENT], "\"DOLLAR=$$HOME $${PATH}\"");
+        ASSERT_CONTAINS(f.content[QUADLET_FILE_AGENT], "\"QUOTES=say \\\"hi\\\" it's\"");
+        ASSERT_CONTAINS(f.content[QUADLET_FILE_AGENT], "\"BACKSLASH=C:\\\\dir\\\\\"");
+        quadlet_files_done(&f);
+}
+
+TEST(renderer_rejects_unsafe_values) {
+        /* Values that bypassed the parser still cannot reach a unit file. */
+        char *cmd[] = { (char *) "sh", (char *) "x\nExecStartPre=/bin/evil", NULL };
+        SandboxKeyValue env[] = { { (char *) "FOO", (char *) "a\nb" } };
+        SandboxSpec s = {
+                .name = (char *) "demo",
+                .image = (char *) "localhost/a:1",
+                .policy = (char *) "/p.json",
+                .has_subnet = true,
+        };
+        RenderOptions opts = { .spec_path = "/s.json" };
+        QuadletFiles f = {};
+
+        s.command = cmd;
+        ASSERT_ERROR(quadlet_render(&s, &opts, &f), EINVAL);
+        s.command = NULL;
+        s.env = env;
+        s.n_env = 1;
+        ASSERT_ERROR(quadlet_render(&s, &opts, &f), EINVAL);
+        s.n_env = 0;
+        s.policy = (char *) "/p,ro=false.json";
+        ASSERT_ERROR(quadlet_render(&s, &opts, &f), EINVAL);
+        s.policy = (char *) "/p.json";
+        opts.spec_path = "/s\n[Service]\nExecStart=/evil";
+        ASSERT_ERROR(quadlet_render(&s, &opts, &f), EINVAL);
+        opts.spec_path = "/s.json";
+        s.has_subnet = false;
+        ASSERT_ERROR(quadlet_render(&s, &opts, &f), EINVAL);
+        s.has_subnet = true;
+        ASSERT_OK(quadlet_render(&s, &opts, &f));
+        quadlet_files_done(&f);
+}
+
+TEST(deterministic) {
+        _cleanup_free_ char *spec = strjoin(GOLDEN_DIR, "/full/spec.json");
+        QuadletFiles a = {}, b = {};
+
+        ASSERT_OK(render_file(spec, "/x.json", true, &a));
+        ASSERT_OK(render_file(spec, "/x.json", true, &b));
+        for (size_t i = 0; i < _QUADLET_FILE_TYPE_MAX; i++)
+                ASSERT_STREQ(a.content[i], b.content[i]);
+        quadlet_files_done(&a);
+        quadlet_files_done(&b);
+}
+
+TEST(selinux_only_when_asked) {
+        _cleanup_free_ char *spec = strjoin(GOLDEN_DIR, "/full/spec.json");
+        QuadletFiles on = {}, off = {};
+
+        ASSERT_OK(render_file(spec, "/x.json", true, &on));
+        ASSERT_OK(render_file(spec, "/x.json", false, &off));
+        ASSERT_CONTAINS(on.content[QUADLET_FILE_PROXY], "relabel=shared");
+        ASSERT_NOT_CONTAINS(off.content[QUADLET_FILE_PROXY], "relabel=shared");
+        ASSERT_NOT_CONTAINS(off.content[QUADLET_FILE_AGENT], "relabel=shared");
+        quadlet_files_done(&on);
+        quadlet_files_done(&off);
+}
+
+TEST(write_files) {
+        char dir[] = "/tmp/test-quadlet-render-XXXXXX";
+        _cleanup_free_ char *spec = strjoin(GOLDEN_DIR, "/minimal/spec.json");
+        QuadletFiles f = {};
+
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        ASSERT_OK(render_file(spec, "/x.json", false, &f));
+        ASSERT_OK(quadlet_files_write(&f, dir));
+        for (size_t i = 0; i < _QUADLET_FILE_TYPE_MAX; i++) {
+                _cleanup_free_ char *p = strjoin(dir, "/", f.name[i]), *back = NULL;
+                ASSERT_OK(read_full_file(p, 1 << 20, &back, NULL));
+                ASSERT_STREQ(back, f.content[i]);
+                unlink(p);
+        }
+        rmdir(dir);
+        quadlet_files_done(&f);
+}
+
+DEFINE_TEST_MAIN();
