@@ -84,6 +84,13 @@ static int write_json(const char *path, const cJSON *j, mode_t mode) {
         return write_file_atomic(path, text, strlen(text), mode);
 }
 
+int store_sandbox_policy_file(Store *s, const char *name, char **ret) {
+        if (!sandbox_name_is_valid(name))
+                return -EINVAL;
+        *ret = sandbox_path(s, name, "policy-current.json");
+        return *ret ? 0 : -ENOMEM;
+}
+
 int store_sandbox_tls_dir(Store *s, const char *name, char **ret) {
         if (!sandbox_name_is_valid(name))
                 return -EINVAL;
@@ -208,7 +215,7 @@ int store_sandbox_list(Store *s, cJSON **ret) {
 }
 
 int store_sandbox_delete(Store *s, const char *name) {
-        static const char *const files[] = { "sandbox.json", "policy.json", "inference.json",
+        static const char *const files[] = { "sandbox.json", "policy.json", "policy-current.json", "inference.json",
                                              "tls/ca.crt",   "tls/tls.crt", "tls/tls.key" };
         _cleanup_free_ char *dir = NULL, *tls = NULL;
         int r;
@@ -280,6 +287,14 @@ int store_policy_set(Store *s, const char *name, const cJSON *policy, uint64_t *
         if (!rec || !cJSON_AddNumberToObject(rec, "revision", (double) (rev + 1)) ||
             !cJSON_AddItemToObject(rec, "policy", cJSON_Duplicate(policy, true)))
                 return -ENOMEM;
+        path = sandbox_path(s, name, "policy-current.json");
+        if (!path)
+                return -ENOMEM;
+        /* The plain policy first, for the proxy's file; then the revisioned record, which is what counts. */
+        r = write_json(path, policy, 0600);
+        if (r < 0)
+                return r;
+        free(path);
         path = sandbox_path(s, name, "policy.json");
         if (!path)
                 return -ENOMEM;

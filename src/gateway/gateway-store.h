@@ -6,6 +6,7 @@
  *
  *   STATE/sandboxes/NAME/sandbox.json    {"name", "created", "providers": [..], "spec": {..}}
  *   STATE/sandboxes/NAME/policy.json     {"revision": N, "policy": {..}}        (0600)
+ *   STATE/sandboxes/NAME/policy-current.json  the policy alone: the spec's "policy" file for the proxy
  *   STATE/sandboxes/NAME/inference.json  {"base_url", "model", "provider"?, "api"?}
  *   STATE/sandboxes/NAME/tls/            ca.crt tls.crt tls.key (gateway-pki.h)
  *   STATE/providers/NAME.json            {"name", "type", "credentials": {KEY: VALUE}} (0600)
@@ -31,6 +32,8 @@ int store_open(const char *state_dir, Store **ret);
 Store *store_free(Store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);
 
+/* The file holding a sandbox's current policy (what its spec's "policy" names). */
+int store_sandbox_policy_file(Store *s, const char *name, char **ret);
 /* The directory for a sandbox's TLS material. */
 int store_sandbox_tls_dir(Store *s, const char *name, char **ret);
 

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc-util.h"
+#include "gateway-api.h"
+#include "gateway-pki.h"
+#include "json-util.h"
+#include "log.h"
+#include "parse-util.h"
+#include "policy.h"
+#include "string-util.h"
+
+void api_response_done(ApiResponse *r) {
+        cJSON_Delete(r->json);
+        *r = (ApiResponse) {};
+}
+
+int api_error(ApiResponse *r, unsigned status, const char *code, const char *message) {
+        cJSON_Delete(r->json);
+        r->status = status;
+        r->json = cJSON_CreateObject();
+        if (!r->json || !cJSON_AddStringToObject(r->json, "error", code) ||
+            !cJSON_AddStringToObject(r->json, "message", message))
+                return -ENOMEM;
+        return 0;
+}
+
+static int api_ok(ApiResponse *r, unsigned status, cJSON *json) {
+        if (!json)
+                return api_error(r, 500, "internal_error", "Out of memory");
+        cJSON_Delete(r->json);
+        r->status = status;
+        r->json = json;
+        return 0;
+}
+
+/* Maps a store/ops errno to a response. message: the validation message, if any. */
+static int api_errno(ApiResponse *r, int error, const char *invalid_code, const char *message) {
+        switch (-error) {
+        case ENOENT:
+                return api_error(r, 404, "not_found", message ?: "No such object");
+        case EEXIST:
+                return api_error(r, 409, "already_exists", message ?: "An object of that name already exists");
+        case EBUSY:
+                return api_error(r, 409, "in_use", message ?: "The object is still in use");
+        case EINVAL:
+                return api_error(r, 400, invalid_code, message ?: "Invalid request");
+        default:
+                log_warning_errno(error, "API request failed: %m");
+                return api_error(r, 500, "internal_error", message ?: "Internal error; see the gateway's journal");
+        }
+}
+
+static int parse_body(const ApiRequest *req, ApiResponse *r, cJSON **ret) {
+        unsigned line = 0, col = 0;
+        char msg[96];
+
+        if (req->body_size == 0)
+                return api_error(r, 400, "invalid_json", "A JSON request body is required"), -EINVAL;
+        if (json_parse(req->body, req->body_size, ret, &line, &col) < 0) {
+                snprintf(msg, sizeof(msg), "The request body is not valid JSON (line %u, column %u)", line, col);
+                return api_error(r, 400, "invalid_json", msg), -EINVAL;
+        }
+        return 0;
+}
+
+static bool only_keys(const cJSON *o, const char *const *allowed, size_t n) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, o) {
+                bool ok = false;
+                for (size_t i = 0; i < n && !ok; i++)
+                        ok = streq(it->string, allowed[i]);
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+static int handle_health(const ApiContext *ctx, const ApiRequest *req, ApiResponse *r) {
+        cJSON *j = cJSON_CreateObject();
+        char who[80];
+
+        if (j && (!cJSON_AddStringToObject(j, "status", "ok") || !cJSON_AddStringToObject(j, "version", PACKAGE_VERSION) ||
+                  !cJSON_AddStringToObject(j, "identity", identity_to_string(req->identity, who, sizeof(who))) ||
+                  !cJSON_AddStringToObject(j, "listener", listen_role_to_string(req->role))))
+                j = (cJSON_Delete(j), NULL);
+        return api_ok(r, 200, j);
+}
+
+static int add_state(const ApiContext *ctx, cJSON *rec, const char *name) {
+        _cleanup_free_ char *state = NULL;
+
+        if (ctx->ops->state(ctx->ops_userdata, name, &state) < 0)
+                return cJSON_AddStringToObject(rec, "state", "unknown") ? 0 : -ENOMEM;
+        return cJSON_AddStringToObject(rec, "state", state) ? 0 : -ENOMEM;
+}
+
+static int handle_sandbox_get(const ApiContext *ctx, const RouteMatch *m, ApiResponse *r) {
+        cJSON *rec = NULL;
+        int e;
+
+        e = store_sandbox_get(ctx->store, m->name, &rec);
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        if (add_state(ctx, rec, m->name) < 0)
+                rec = (cJSON_Delete(rec), NULL);
+        return api_ok(r, 200, rec);
+}
+
+static int handle_sandbox_list(const ApiContext *ctx, ApiResponse *r) {
+        cJSON *list = NULL, *j;
+        int e = store_sandbox_list(ctx->store, &list);
+
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        j = cJSON_CreateObject();
+        if (!j || !cJSON_AddItemToObject(j, "sandboxes", list)) {
+                cJSON_Delete(list);
+                j = (cJSON_Delete(j), NULL);
+        }
+        return api_ok(r, 200, j);
+}
+
+/* Fills in what the gateway owns in a spec: its TLS client material and the callback endpoint. A spec
+ * that names its own "tls" keeps it (an administrator's choice); a partial one is rejected by the parser. */
+static int spec_complete(const ApiContext *ctx, cJSON *spec, const char *name) {
+        _cleanup_free_ char *dir = NULL, *ca = NULL, *cert = NULL, *key = NULL;
+        cJSON *tls;
+        int e;
+
+        _cleanup_free_ char *policy = NULL;
+
+        if (ctx->callback_url && !cJSON_GetObjectItemCaseSensitive(spec, "gateway") &&
+            !cJSON_AddStringToObject(spec, "gateway", ctx->callback_url))
+                return -ENOMEM;
+        /* The gateway owns the policy: the spec points the proxy at the file the store keeps current. */
+        if (!cJSON_GetObjectItemCaseSensitive(spec, "policy")) {
+                e = store_sandbox_policy_file(ctx->store, name, &policy);
+                if (e < 0)
+                        return e;
+                if (!cJSON_AddStringToObject(spec, "policy", policy))
+                        return -ENOMEM;
+        }
+        if (!ctx->tls_dir || cJSON_GetObjectItemCaseSensitive(spec, "tls"))
+                return 0;
+        e = store_sandbox_tls_dir(ctx->store, name, &dir);
+        if (e < 0)
+                return e;
+        ca = strjoin(dir, "/ca.crt");
+        cert = strjoin(dir, "/tls.crt");
+        key = strjoin(dir, "/tls.key");
+        tls = cJSON_AddObjectToObject(spec, "tls");
+        if (!ca || !cert || !key || !tls || !cJSON_AddStringToObject(tls, "ca", ca) ||
+            !cJSON_AddStringToObject(tls, "cert", cert) || !cJSON_AddStringToObject(tls, "key", key))
+                return -ENOMEM;
+        return 0;
+}
+
+static int validate_policy(const cJSON *policy, ApiResponse *r) {
+        _cleanup_(policy_freep) Policy *p = NULL;
+        _cleanup_free_ char *err = NULL;
+
+        if (!cJSON_IsObject(policy))
+                return api_error(r, 400, "invalid_policy", "policy: must be a JSON object"), -EINVAL;
+        if (policy_from_json(policy, NULL, &p, &err) < 0)
+                return api_error(r, 400, "invalid_policy", err ?: "policy: invalid"), -EINVAL;
+        return 0;
+}
+
+/* Everything after the record exists; on failure the record is removed again so a retry can succeed. */
+static int sandbox_create_finish(const ApiContext *ctx, const char *name, SandboxSpec **spec, const cJSON *policy,
+                                 bool start, ApiResponse *r) {
+        _cleanup_json_ cJSON *default_policy = cJSON_CreateObject();
+        _cleanup_free_ char *tls = NULL, *err = NULL;
+        uint64_t rev;
+        int e;
+
+        if (!default_policy || !cJSON_AddNumberToObject(default_policy, "version", 1))
+                return api_errno(r, -ENOMEM, "bad_request", NULL), -ENOMEM;
+        if (ctx->tls_dir) {
+                e = store_sandbox_tls_dir(ctx->store, name, &tls);
+                if (e >= 0)
+                        e = pki_issue_sandbox_cert(ctx->tls_dir, name, tls);
+                if (e < 0)
+                        return log_error_errno(e, "Failed to issue a certificate for sandbox '%s': %m", name),
+                               api_error(r, 500, "internal_error", "Failed to issue the sandbox certificate"), e;
+        }
+        /* Every sandbox starts at revision 1: the given policy, or deny-all. */
+        e = store_policy_set(ctx->store, name, policy ?: default_policy, &rev, &err);
+        if (e < 0)
+                return api_errno(r, e, "invalid_policy", err), e;
+        e = ctx->ops->install(ctx->ops_userdata, TAKE_PTR(*spec), start, &err);
+        if (e == -EINVAL)
+                return api_error(r, 400, "invalid_spec", err ?: "The spec cannot be installed"), e;
+        if (e < 0)
+                return api_error(r, 502, "systemd_error", err ?: "Failed to install the sandbox units"), e;
+        return 0;
+}
+
+static int handle_sandbox_create(const ApiContext *ctx, const ApiRequest *req, ApiResponse *r) {
+        static const char *const keys[] = { "spec", "providers", "policy", "start" };
+        _cleanup_json_ cJSON *body = NULL;
+        _cleanup_free_ char *text = NULL, *err = NULL;
+        _cleanup_(sandbox_spec_freep) SandboxSpec *spec = NULL;
+        cJSON *jspec, *jname, *policy, *start, *rec = NULL;
+        char name[IDENTITY_NAME_MAX];
+        int e;
+
+        if (parse_body(req, r, &body) < 0)
+                return 0;
+        if (!cJSON_IsObject(body) || !only_keys(body, keys, ELEMENTSOF(keys)))
+                return api_error(r, 400, "bad_request", "The body must be an object with keys spec, providers, policy, start");
+        jspec = cJSON_GetObjectItemCaseSensitive(body, "spec");
+        jname = cJSON_GetObjectItemCaseSensitive(jspec, "name");
+        policy = cJSON_GetObjectItemCaseSensitive(body, "policy");
+        start = cJSON_GetObjectItemCaseSensitive(body, "start");
+        if (!cJSON_IsObject(jspec) || !cJSON_IsString(jname) || !sandbox_name_is_valid(jname->valuestring))
+                return api_error(r, 400, "invalid_spec", "spec.name: must be a DNS label ([a-z0-9-], at most 63)");
+        if (start && !cJSON_IsBool(start))
+                return api_error(r, 400, "bad_request", "start: must be a boolean");
+        if (policy && validate_policy(policy, r) < 0)
+                return 0;
+        strcpy(name, jname->valuestring);
+
+        e = spec_complete(ctx, jspec, name);
+        if (e < 0)
+                return api_errno(r, e, "invalid_spec", NULL);
+        text = json_print(jspec, false);
+        if (!text)
+                return api_errno(r, -ENOMEM, "invalid_spec", NULL);
+        e = sandbox_spec_from_json(text, strlen(text), &spec, &err);
+        if (e < 0)
+                return api_errno(r, e, "invalid_spec", err);
+
+        e = store_sandbox_create(ctx->store, name, jspec, cJSON_GetObjectItemCaseSensitive(body, "providers"), &err);
+        if (e < 0)
+                return api_errno(r, e, "invalid_spec", err);
+        e = sandbox_create_finish(ctx, name, &spec, policy, cJSON_IsTrue(start), r);
+        if (e < 0) {
+                (void) store_sandbox_delete(ctx->store, name);
+                return 0;
+        }
+        log_info("Sandbox '%s' created.", name);
+        e = store_sandbox_get(ctx->store, name, &rec);
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        if (add_state(ctx, rec, name) < 0)
+                rec = (cJSON_Delete(rec), NULL);
+        return api_ok(r, 201, rec);
+}
+
+static int handle_sandbox_delete(const ApiContext *ctx, const RouteMatch *m, ApiResponse *r) {
+        _cleanup_free_ char *err = NULL;
+        cJSON *rec = NULL;
+        int e;
+
+        e = store_sandbox_get(ctx->store, m->name, &rec);
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        cJSON_Delete(rec);
+        e = ctx->ops->uninstall(ctx->ops_userdata, m->name, &err);
+        if (e < 0)
+                return api_error(r, 502, "systemd_error", err ?: "Failed to remove the sandbox units");
+        e = store_sandbox_delete(ctx->store, m->name);
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        log_info("Sandbox '%s' deleted.", m->name);
+        rec = cJSON_CreateObject();
+        if (rec && !cJSON_AddStringToObject(rec, "deleted", m->name))
+                rec = (cJSON_Delete(rec), NULL);
+        return api_ok(r, 200, rec);
+}
+
+static int handle_sandbox_start_stop(const ApiContext *ctx, const RouteMatch *m, bool start, ApiResponse *r) {
+        _cleanup_free_ char *err = NULL;
+        cJSON *rec = NULL;
+        int e;
+
+        e = store_sandbox_get(ctx->store, m->name, &rec);
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        cJSON_Delete(rec);
+        e = (start ? ctx->ops->start : ctx->ops->stop)(ctx->ops_userdata, m->name, &err);
+        if (e < 0)
+                return api_error(r, 502, "systemd_error", err ?: "systemd refused the job");
+        rec = cJSON_CreateObject();
+        if (rec && (!cJSON_AddStringToObject(rec, "name", m->name) ||
+                    !cJSON_AddStringToObject(rec, "job", start ? "start" : "stop")))
+                rec = (cJSON_Delete(rec), NULL);
+        return api_ok(r, 202, rec);
+}
+
+int api_policy_response(const ApiContext *ctx, const char *name, bool changed, ApiResponse *r) {
+        cJSON *policy = NULL, *j;
+        uint64_t rev;
+        int e;
+
+        e = store_policy_get(ctx->store, name, &policy, &rev);
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        j = cJSON_CreateObject();
+        if (!j || !cJSON_AddStringToObject(j, "name", name) || !cJSON_AddNumberToObject(j, "revision", (double) rev) ||
+            !cJSON_AddBoolToObject(j, "changed", changed) || !cJSON_AddItemToObject(j, "policy", policy)) {
+                cJSON_Delete(policy);
+                j = (cJSON_Delete(j), NULL);
+        }
+        return api_ok(r, 200, j);
+}
+
+static int handle_policy_get(const ApiContext *ctx, const RouteMatch *m, ApiResponse *r) {
+        _cleanup_json_ cJSON *policy = NULL;
+        char buf[32];
+        uint64_t rev, want, timeout = ctx->watch_timeout_default;
+        int e;
+
+        if (query_get(m->query, "watch", buf, sizeof(buf)) < 0)
+                return api_policy_response(ctx, m->name, true, r);
+        if (safe_atou64(buf, &want) < 0)
+                return api_error(r, 400, "bad_request", "watch: expected a revision number");
+        if (query_get(m->query, "timeout", buf, sizeof(buf)) >= 0 && (parse_sec(buf, &timeout) < 0 || timeout == 0))
+                return api_error(r, 400, "bad_request", "timeout: expected a positive duration such as 30 or 500ms");
+        e = store_policy_get(ctx->store, m->name, &policy, &rev);
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        if (rev != want)
+                return api_policy_response(ctx, m->name, true, r);
+        r->watch = true;
+        strcpy(r->watch_name, m->name);
+        r->watch_revision = rev;
+        r->watch_timeout = MIN(timeout, ctx->watch_timeout_max);
+        return 0;
+}
+
+static int handle_policy_set(const ApiContext *ctx, const ApiRequest *req, const RouteMatch *m, ApiResponse *r) {
+        static const char *const keys[] = { "policy" };
+        _cleanup_json_ cJSON *body = NULL;
+        _cleanup_free_ char *err = NULL;
+        cJSON *j;
+        uint64_t rev;
+        int e;
+
+        if (parse_body(req, r, &body) < 0)
+                return 0;
+        if (!cJSON_IsObject(body) || !only_keys(body, keys, ELEMENTSOF(keys)))
+                return api_error(r, 400, "bad_request", "The body must be {\"policy\": {...}}");
+        if (validate_policy(cJSON_GetObjectItemCaseSensitive(body, "policy"), r) < 0)
+                return 0;
+        e = store_policy_set(ctx->store, m->name, cJSON_GetObjectItemCaseSensitive(body, "policy"), &rev, &err);
+        if (e < 0)
+                return api_errno(r, e, "invalid_policy", err);
+        log_info("Policy of sandbox '%s' set to revision %" PRIu64 ".", m->name, rev);
+        strcpy(r->notify_policy, m->name);
+        j = cJSON_CreateObject();
+        if (j && (!cJSON_AddStringToObject(j, "name", m->name) || !cJSON_AddNumberToObject(j, "revision", (double) rev)))
+                j = (cJSON_Delete(j), NULL);
+        return api_ok(r, 200, j);
+}
+
+static int wrap(ApiResponse *r, unsigned status, const char *key, cJSON *value, int e) {
+        cJSON *j;
+
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        j = cJSON_CreateObject();
+        if (!j || !cJSON_AddItemToObject(j, key, value)) {
+                cJSON_Delete(value);
+                j = (cJSON_Delete(j), NULL);
+        }
+        return api_ok(r, status, j);
+}
+
+static int handle_inference_set(const ApiContext *ctx, const ApiRequest *req, const RouteMatch *m, ApiResponse *r) {
+        _cleanup_json_ cJSON *body = NULL;
+        _cleanup_free_ char *err = NULL;
+        int e;
+
+        if (parse_body(req, r, &body) < 0)
+                return 0;
+        e = store_inference_set(ctx->store, m->name, body, &err);
+        if (e < 0)
+                return api_errno(r, e, "invalid_inference", err);
+        return api_ok(r, 200, cJSON_Duplicate(body, true));
+}
+
+static int handle_provider_create(const ApiContext *ctx, const ApiRequest *req, ApiResponse *r) {
+        _cleanup_json_ cJSON *body = NULL;
+        _cleanup_free_ char *err = NULL;
+        cJSON *red = NULL;
+        int e;
+
+        if (parse_body(req, r, &body) < 0)
+                return 0;
+        e = store_provider_create(ctx->store, body, &red, &err);
+        if (e < 0)
+                return api_errno(r, e, "invalid_provider", err);
+        return api_ok(r, 201, red);
+}
+
+static int handle_provider_delete(const ApiContext *ctx, const RouteMatch *m, ApiResponse *r) {
+        cJSON *j;
+        int e = store_provider_delete(ctx->store, m->name);
+
+        if (e == -EBUSY)
+                return api_error(r, 409, "provider_in_use", "A sandbox still uses this provider; delete it first");
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        j = cJSON_CreateObject();
+        if (j && !cJSON_AddStringToObject(j, "deleted", m->name))
+                j = (cJSON_Delete(j), NULL);
+        return api_ok(r, 200, j);
+}
+
+static int dispatch(const ApiContext *ctx, const ApiRequest *req, const RouteMatch *m, ApiResponse *r) {
+        cJSON *j = NULL;
+
+        switch (m->route) {
+        case ROUTE_HEALTH:
+                return handle_health(ctx, req, r);
+        case ROUTE_SANDBOX_LIST:
+                return handle_sandbox_list(ctx, r);
+        case ROUTE_SANDBOX_CREATE:
+                return handle_sandbox_create(ctx, req, r);
+        case ROUTE_SANDBOX_GET:
+                return handle_sandbox_get(ctx, m, r);
+        case ROUTE_SANDBOX_DELETE:
+                return handle_sandbox_delete(ctx, m, r);
+        case ROUTE_SANDBOX_START:
+                return handle_sandbox_start_stop(ctx, m, true, r);
+        case ROUTE_SANDBOX_STOP:
+                return handle_sandbox_start_stop(ctx, m, false, r);
+        case ROUTE_POLICY_GET:
+                return handle_policy_get(ctx, m, r);
+        case ROUTE_POLICY_SET:
+                return handle_policy_set(ctx, req, m, r);
+        case ROUTE_CREDENTIALS_GET: {
+                int e = store_sandbox_credentials(ctx->store, m->name, &j);
+                return wrap(r, 200, "credentials", j, e);
+        }
+        case ROUTE_INFERENCE_GET: {
+                int e = store_inference_get(ctx->store, m->name, &j);
+                if (e == -ENOENT && store_sandbox_get(ctx->store, m->name, &j) >= 0) {
+                        cJSON_Delete(j);
+                        return api_error(r, 404, "not_found", "No inference route is set for this sandbox");
+                }
+                return e < 0 ? api_errno(r, e, "bad_request", NULL) : api_ok(r, 200, j);
+        }
+        case ROUTE_INFERENCE_SET:
+                return handle_inference_set(ctx, req, m, r);
+        case ROUTE_PROVIDER_LIST: {
+                int e = store_provider_list(ctx->store, &j);
+                return wrap(r, 200, "providers", j, e);
+        }
+        case ROUTE_PROVIDER_CREATE:
+                return handle_provider_create(ctx, req, r);
+        case ROUTE_PROVIDER_GET: {
+                int e = store_provider_get(ctx->store, m->name, &j);
+                return e < 0 ? api_errno(r, e, "bad_request", NULL) : api_ok(r, 200, j);
+        }
+        case ROUTE_PROVIDER_DELETE:
+                return handle_provider_delete(ctx, m, r);
+        case _ROUTE_MAX:
+        case _ROUTE_INVALID:
+        default:
+                return api_error(r, 404, "not_found", "No such route");
+        }
+}
+
+int api_handle(const ApiContext *ctx, const ApiRequest *req, ApiResponse *ret) {
+        RouteMatch m;
+        int e;
+
+        *ret = (ApiResponse) {};
+        e = gateway_route_match(req->method, req->target, &m);
+        if (e == -ENOENT)
+                return api_error(ret, 404, "not_found", "No such API path");
+        if (e == -EOPNOTSUPP)
+                return api_error(ret, 405, "method_not_allowed", "Method not allowed on this path");
+        if (e < 0)
+                return api_error(ret, 400, "invalid_name", "The name in the path is not a valid name");
+        if (!req->identity)
+                return api_error(ret, 403, "unknown_identity",
+                                 "The client certificate names no known identity (openshell-admin or sandbox:NAME)");
+        if (gateway_authorize(req->identity, req->role, &m) < 0)
+                return api_error(ret, 403, "forbidden",
+                                 req->role == LISTEN_ROLE_CALLBACK ? "Not available on the sandbox-facing listener, or not for this identity"
+                                                                   : "This identity may not call this route");
+        return dispatch(ctx, req, &m, ret);
+}
