@@ -354,6 +354,20 @@ int verb_list(const CliArgs *a) {
         return EXIT_OK;
 }
 
+/* The generator's output for the sandbox's agent: present once a daemon-reload ran with the spec. */
+static bool generated_unit_exists(bool user, const char *name) {
+        _cleanup_free_ char *p = NULL;
+        const char *rt = getenv("XDG_RUNTIME_DIR");
+
+        if (user && rt)
+                p = strjoin(rt, "/systemd/generator/openshell-agent-", name, ".service");
+        else if (user)
+                return true; /* cannot tell where the user manager keeps its generator output */
+        else
+                p = strjoin("/run/systemd/generator/openshell-agent-", name, ".service");
+        return !p || access(p, F_OK) == 0;
+}
+
 int verb_check(const CliArgs *a) {
         _cleanup_(sandbox_set_donep) SandboxSet set = {};
         _cleanup_free_ char *spec_dir = NULL, *path = NULL;
@@ -382,6 +396,11 @@ int verb_check(const CliArgs *a) {
         if (!e || !e->spec) {
                 log_error("Sandbox '%s' has an invalid spec %s: %s", a->name, path, e ? strna(e->error) : "unreadable");
                 return EXIT_INVALID_SPEC;
+        }
+        if (!a->spec_dir && !generated_unit_exists(a->user, a->name)) {
+                log_error("Sandbox '%s' has a valid spec but no generated units yet: run 'systemctl%s daemon-reload'.",
+                          a->name, a->user ? " --user" : "");
+                return EXIT_FAILURE_GENERIC;
         }
         return EXIT_OK;
 }
