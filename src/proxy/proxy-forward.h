@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The plain TCP forward (--forward-listen → --forward-to): carries the agent supervisor's own mTLS
+ * connection to the gateway, so the proxy never sees inside it. The destination is operator configuration,
+ * not agent input, so the SSRF filter does not apply. */
+
+#include "proxy-manager.h"
+
+/* Takes ownership of fd (also on failure). */
+int forward_new(Manager *m, int fd);
+Forward *forward_free(Forward *f);

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+
+#include "alloc-util.h"
+#include "fd-util.h"
+#include "log.h"
+#include "proxy-conn.h"
+#include "proxy-forward.h"
+#include "proxy-manager.h"
+#include "string-util.h"
+
+/* Connections accepted per wakeup of a listener, so that one busy port cannot starve the other. */
+#define ACCEPT_BATCH 64
+/* Pause after the process ran out of file descriptors. */
+#define ACCEPT_RETRY_USEC (100 * USEC_PER_MSEC)
+
+static int netmask_prefix(const struct sockaddr *mask) {
+        const uint8_t *b;
+        size_t n;
+        int bits = 0;
+
+        if (!mask)
+                return -EINVAL;
+        if (mask->sa_family == AF_INET) {
+                b = (const uint8_t *) &((const struct sockaddr_in *) mask)->sin_addr;
+                n = 4;
+        } else if (mask->sa_family == AF_INET6) {
+                b = ((const struct sockaddr_in6 *) mask)->sin6_addr.s6_addr;
+                n = 16;
+        } else
+                return -EAFNOSUPPORT;
+        for (size_t i = 0; i < n; i++)
+                bits += __builtin_popcount(b[i]);
+        return bits;
+}
+
+/* The networks the proxy itself sits on: the sandbox's internal network and the egress bridge. Requests
+ * into them are SSRF unless a policy lists them in allowed_ips. */
+static int load_own_networks(Manager *m) {
+        struct ifaddrs *ifa = NULL;
+        size_t n = 0;
+
+        if (getifaddrs(&ifa) < 0)
+                return -errno;
+        for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
+                n++;
+        m->own_networks = new0(PolicyCidr, n ?: 1);
+        if (!m->own_networks) {
+                freeifaddrs(ifa);
+                return -ENOMEM;
+        }
+        for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+                char a[INET6_ADDRSTRLEN], cidr[INET6_ADDRSTRLEN + 16];
+                int prefix;
+
+                if (!i->ifa_addr || !IN_SET(i->ifa_addr->sa_family, AF_INET, AF_INET6))
+                        continue;
+                prefix = netmask_prefix(i->ifa_netmask);
+                if (prefix < 0)
+                        continue;
+                inet_ntop(i->ifa_addr->sa_family,
+                          i->ifa_addr->sa_family == AF_INET
+                                  ? (const void *) &((struct sockaddr_in *) i->ifa_addr)->sin_addr
+                                  : (const void *) &((struct sockaddr_in6 *) i->ifa_addr)->sin6_addr,
+                          a, sizeof(a));
+                snprintf(cidr, sizeof(cidr), "%s/%d", a, prefix);
+                if (policy_cidr_parse(cidr, &m->own_networks[m->n_own_networks]) >= 0)
+                        m->n_own_networks++;
+        }
+        freeifaddrs(ifa);
+        return 0;
+}
+
+bool manager_address_allowed(Manager *m, const PolicyEndpoint *e, const struct sockaddr *sa) {
+        return e && policy_endpoint_allows_address(e, sa, m->own_networks, m->n_own_networks);
+}
+
+static int signal_exit_cb(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        log_info("Received SIG%s, exiting.", sigabbrev_np((int) si->ssi_signo));
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int signal_reload_cb(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1");
+        r = manager_load_policy(m, &err);
+        if (r < 0)
+                log_error("Policy reload failed, keeping the previous policy: %s", strna(err));
+        else
+                log_info("Policy reloaded from %s.", strna(m->settings->policy_path));
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+int manager_new(const ProxySettings *settings, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = new0(Manager, 1);
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->settings = settings;
+        m->http_fd = m->forward_fd = -EBADF;
+        m->http_limits = proxy_http_limits(&settings->limits);
+        m->buffer_bytes = (size_t) settings->limits.buffer_bytes;
+        if (settings->forward_to) {
+                r = proxy_split_host_port(settings->forward_to, &m->forward_host, &m->forward_port);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return r;
+        (void) sd_event_set_watchdog(m->event, true);
+        r = dns_resolver_new(m->event, &m->resolver);
+        if (r < 0)
+                return r;
+        r = load_own_networks(m);
+        if (r < 0)
+                return r;
+        /* sd-event's signal sources need the signals blocked (libsystemd < 253 does not do it). */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, signal_exit_cb, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, signal_exit_cb, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, signal_reload_cb, m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        /* Listeners first: nothing new arrives while connections go away. */
+        m->http_source = sd_event_source_disable_unref(m->http_source);
+        m->forward_source = sd_event_source_disable_unref(m->forward_source);
+        m->http_fd = safe_close(m->http_fd);
+        m->forward_fd = safe_close(m->forward_fd);
+        while (m->conns)
+                conn_free(m->conns);
+        while (m->forwards)
+                forward_free(m->forwards);
+        dns_resolver_free(m->resolver);
+        policy_free(m->policy);
+        free(m->own_networks);
+        free(m->forward_host);
+        proxy_ca_done(&m->ca);
+        sd_event_unref(m->event);
+        return mfree(m);
+}
+
+int manager_load_policy(Manager *m, char **ret_error) {
+        _cleanup_(policy_freep) Policy *p = NULL, *old = NULL;
+        int r;
+
+        if (!m->settings->policy_path)
+                return 0; /* no policy: everything is denied */
+        r = policy_load(m->settings->policy_path, &p, ret_error);
+        if (r < 0)
+                return r;
+        old = TAKE_PTR(m->policy);
+        m->policy = TAKE_PTR(p);
+        /* Live connections hold decisions pointing into the old policy: re-decide them first. */
+        for (Conn *c = m->conns, *next; c; c = next) {
+                next = conn_next(c);
+                conn_policy_changed(c);
+        }
+        return 0;
+}
+
+int manager_setup_ca(Manager *m) {
+        int r;
+
+        if (!m->settings->tls_dir)
+                return 0;
+        r = proxy_ca_ensure(m->settings->tls_dir, m->settings->system_ca_bundle ?: PROXY_SYSTEM_CA_BUNDLE, &m->ca);
+        if (r < 0)
+                return r;
+        m->have_ca = true;
+        return 0;
+}
+
+static void set_accepting(Manager *m, bool on) {
+        (void) sd_event_source_set_enabled(m->http_source, on ? SD_EVENT_ON : SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(m->forward_source, on ? SD_EVENT_ON : SD_EVENT_OFF);
+        m->accept_paused = !on;
+}
+
+void manager_connection_added(Manager *m) {
+        if (++m->n_connections >= m->settings->limits.max_connections && !m->accept_paused) {
+                log_warning("MaxConnections=%u reached, not accepting until a connection ends.",
+                            m->settings->limits.max_connections);
+                set_accepting(m, false);
+        }
+}
+
+void manager_connection_removed(Manager *m) {
+        m->n_connections--;
+        if (m->accept_paused && m->n_connections < m->settings->limits.max_connections)
+                set_accepting(m, true);
+}
+
+static int resume_accept_cb(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->n_connections < m->settings->limits.max_connections)
+                set_accepting(m, true);
+        return 0;
+}
+
+static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        bool is_forward = s == m->forward_source;
+
+        for (int i = 0; i < ACCEPT_BATCH && !m->accept_paused; i++) {
+                int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                int r;
+
+                if (cfd < 0) {
+                        if (IN_SET(errno, EMFILE, ENFILE, ENOBUFS, ENOMEM)) {
+                                log_warning_errno(errno, "Cannot accept connections: %m");
+                                set_accepting(m, false);
+                                (void) sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, ACCEPT_RETRY_USEC, 0,
+                                                                  resume_accept_cb, m);
+                        }
+                        break; /* EAGAIN, or a connection that died in the backlog */
+                }
+                r = is_forward ? forward_new(m, cfd) : conn_new(m, cfd, NULL);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to set up connection: %m");
+        }
+        return 0;
+}
+
+static int listen_on(Manager *m, const char *address, int *ret_fd, sd_event_source **ret_source) {
+        _cleanup_close_ int fd = -EBADF;
+        struct sockaddr_storage ss;
+        socklen_t len;
+        int r, one = 1;
+
+        r = proxy_parse_address(address, &ss, &len);
+        if (r < 0)
+                return r;
+        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *) &ss, len) < 0 || listen(fd, SOMAXCONN) < 0)
+                return -errno;
+        r = sd_event_add_io(m->event, ret_source, fd, EPOLLIN, accept_cb, m);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int manager_start_listeners(Manager *m) {
+        const char *listen = m->settings->listen ?: PROXY_LISTEN_DEFAULT;
+        int r;
+
+        r = listen_on(m, listen, &m->http_fd, &m->http_source);
+        if (r < 0)
+                return log_error_errno(r, "Failed to listen on %s: %m", listen);
+        if (m->settings->forward_listen) {
+                r = listen_on(m, m->settings->forward_listen, &m->forward_fd, &m->forward_source);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to listen on %s: %m", m->settings->forward_listen);
+        }
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        const ProxySettings *s = m->settings;
+        int r;
+
+        log_info("Listening on %s%s%s%s%s, policy %s, %s.", s->listen ?: PROXY_LISTEN_DEFAULT,
+                 s->forward_listen ? ", forwarding " : "", strempty(s->forward_listen), s->forward_listen ? " to " : "",
+                 strempty(s->forward_to), s->policy_path ?: "(none: all egress denied)",
+                 m->have_ca ? m->ca.fingerprint : "no CA");
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Proxy on %s%s%s", s->listen ?: PROXY_LISTEN_DEFAULT,
+                          s->forward_listen ? ", forward on " : "", strempty(s->forward_listen));
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        return r;
+}
