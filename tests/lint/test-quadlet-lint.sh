@@ -77,4 +77,9 @@ for u in openshell-firewall.service openshell-sandbox@.service user/openshell-sa
         r=$?
         if [ $r != 0 ] || [ -n "$log" ]; then echo "FAIL verify units/$u (rc $r): $log"; fail=1; else echo "ok   verify units/$u"; fi
 done
+# The nftables table parses (check mode: nothing is loaded).
+if command -v nft >/dev/null; then
+        if log=$(nft -c -f "$src/units/openshell.nft" 2>&1); then echo "ok   nft -c units/openshell.nft"
+        else echo "FAIL nft -c units/openshell.nft: $log"; fail=1; fi
+fi
 exit $fail
