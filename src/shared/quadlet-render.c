@@ -312,8 +312,10 @@ static void agent_env(Out *o, const SandboxSpec *spec, const char *proxy_ip) {
 static void agent_mounts(Out *o, const SandboxSpec *spec, const RenderOptions *opts) {
         out_printf(o, "Mount=type=volume,source=openshell-tls-%s.volume,destination=%s,ro=true\n", spec->name,
                    QUADLET_AGENT_TLS_DIR);
-        /* Hide the proxy's private key directory: the agent has no capability to unmount this. */
-        out_printf(o, "Tmpfs=%s:ro,size=4k,mode=0700\n", AGENT_PRIVATE_DIR);
+        /* Hide the proxy's private key directory behind an empty tmpfs; the agent has no capability to
+         * unmount it. notmpcopyup matters: Podman's default copies the directory's content (the key)
+         * into the tmpfs. */
+        out_printf(o, "Tmpfs=%s:ro,notmpcopyup,size=4k,mode=0700\n", AGENT_PRIVATE_DIR);
         if (spec->tls_ca) {
                 out_mount(o, "bind", spec->tls_ca, QUADLET_CLIENT_TLS_DIR "/ca.crt", true, opts->selinux);
                 out_mount(o, "bind", spec->tls_cert, QUADLET_CLIENT_TLS_DIR "/tls.crt", true, opts->selinux);
