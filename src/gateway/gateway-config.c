@@ -101,7 +101,9 @@ int gateway_config_init(GatewayConfig *c, bool user) {
         c->bind_address = strdup(GATEWAY_BIND_ADDRESS_DEFAULT);
         if (!c->bind_address)
                 return -ENOMEM;
-        r = strv_extend(&c->callback_addresses, GATEWAY_CALLBACK_ADDRESS_DEFAULT);
+        /* Rootless: the Podman bridge lives in the rootless network namespace, so the host end sandboxes
+         * reach is pasta's mapping of host.containers.internal onto the host's loopback. */
+        r = strv_extend(&c->callback_addresses, user ? GATEWAY_CALLBACK_ADDRESS_USER_DEFAULT : GATEWAY_CALLBACK_ADDRESS_DEFAULT);
         if (r < 0)
                 return r;
         return default_state_dir(user, &c->state_dir);

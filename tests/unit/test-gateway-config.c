@@ -148,6 +148,7 @@ TEST(user_paths) {
         unsetenv("XDG_STATE_HOME");
         ASSERT_OK(gateway_config_init(&c, true));
         ASSERT_STREQ(c.state_dir, "/home/u/.local/state/openshell");
+        ASSERT_STREQ(c.callback_addresses[0], GATEWAY_CALLBACK_ADDRESS_USER_DEFAULT);
         gateway_config_done(&c);
 }
 

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "alloc-util.h"
+#include "fileio.h"
+#include "gateway-systemd.h"
+#include "log.h"
+#include "sandbox-install.h"
+#include "sandbox-store.h"
+#include "string-util.h"
+#include "time-util.h"
+
+#define SD_DEST "org.freedesktop.systemd1"
+#define SD_PATH "/org/freedesktop/systemd1"
+#define SD_MANAGER "org.freedesktop.systemd1.Manager"
+
+
+static void sandbox_set_donep(SandboxSet *set) {
+        sandbox_set_done(set);
+}
+
+struct GatewaySystemd {
+        sd_event *event;
+        bool user;
+        sd_bus *bus;
+        SandboxPaths paths;
+};
+
+int gateway_systemd_new(sd_event *event, bool user, GatewaySystemd **ret) {
+        _cleanup_(gateway_systemd_freep) GatewaySystemd *s = new0(GatewaySystemd, 1);
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->event = sd_event_ref(event);
+        s->user = user;
+        r = sandbox_paths_get(user, &s->paths);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+GatewaySystemd *gateway_systemd_free(GatewaySystemd *s) {
+        if (!s)
+                return NULL;
+        sd_bus_flush_close_unref(s->bus);
+        sd_event_unref(s->event);
+        sandbox_paths_done(&s->paths);
+        return mfree(s);
+}
+
+/* Connects on first use and attaches to the loop, so async replies are dispatched there. */
+static int systemd_bus(GatewaySystemd *s, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (s->bus && sd_bus_is_open(s->bus) > 0) {
+                *ret = s->bus;
+                return 0;
+        }
+        s->bus = sd_bus_flush_close_unref(s->bus);
+        r = sandbox_bus_open(s->user, &bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_attach_event(bus, s->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        *ret = s->bus = TAKE_PTR(bus);
+        return 0;
+}
+
+/* The reply handler of a queued call: userdata is an allocated "what (sandbox)" string for the log. */
+static int job_reply_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_free_ char *what = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e)
+                log_warning("%s failed: %s", what, e->message ?: e->name);
+        else
+                log_debug("%s queued.", what);
+        return 0;
+}
+
+static int systemd_queue(GatewaySystemd *s, const char *method, const char *unit, char **ret_error) {
+        _cleanup_free_ char *what = NULL;
+        sd_bus *bus;
+        int r;
+
+        r = systemd_bus(s, &bus);
+        if (r < 0)
+                goto fail;
+        what = unit ? strjoin(method, " ", unit) : strdup(method);
+        if (!what)
+                return -ENOMEM;
+        if (unit)
+                r = sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, method, job_reply_cb, what, "ss",
+                                             unit, "replace");
+        else
+                r = sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, method, job_reply_cb, what, "");
+        if (r < 0)
+                goto fail;
+        TAKE_PTR(what); /* the reply handler frees it */
+        return 0;
+fail:
+        if (ret_error)
+                *ret_error = asprintf_safe("Cannot reach systemd (%s bus): %s", s->user ? "user" : "system", strerror(-r));
+        return r;
+}
+
+/* As openshell-quadlet install: allocate the subnet against the installed specs (a reinstall keeps its
+ * subnet), then write the spec, pinned, atomically. Takes spec. */
+static int systemd_write_spec(GatewaySystemd *s, SandboxSpec *spec, char **ret_error) {
+        _cleanup_(sandbox_set_donep) SandboxSet set = {};
+        _cleanup_(sandbox_spec_freep) SandboxSpec *owned = spec;
+        _cleanup_free_ char *path = NULL, *json = NULL, *name = strdup(spec->name);
+        SandboxEntry *e;
+        int r;
+
+        path = strjoin(s->paths.spec_dir, "/", spec->name, ".json");
+        if (!path || !name)
+                return -ENOMEM;
+        r = sandbox_set_load_dir(s->paths.spec_dir, &set);
+        if (r < 0)
+                return r;
+        r = sandbox_set_put(&set, path, owned);
+        if (r < 0)
+                return r;
+        TAKE_PTR(owned);
+        r = sandbox_set_allocate(&set);
+        if (r < 0)
+                return r;
+        e = sandbox_set_find(&set, name);
+        if (!e || !e->spec) {
+                *ret_error = strdup(e && e->error ? e->error : "spec rejected");
+                return -EINVAL;
+        }
+        r = sandbox_spec_to_json(e->spec, &json);
+        if (r < 0)
+                return r;
+        r = mkdir_p(s->paths.spec_dir, 0755);
+        if (r < 0)
+                return r;
+        return write_file_atomic(path, json, strlen(json), 0600);
+}
+
+static int systemd_install(void *userdata, SandboxSpec *spec, bool start, char **ret_error) {
+        GatewaySystemd *s = userdata;
+        _cleanup_free_ char *unit = NULL;
+        int r;
+
+        r = sandbox_umbrella_unit(spec->name, &unit);
+        if (r < 0) {
+                sandbox_spec_free(spec);
+                return r;
+        }
+        r = systemd_write_spec(s, spec, ret_error);
+        if (r < 0)
+                return r;
+        /* Calls on one connection are processed in order: the start follows the reload. */
+        r = systemd_queue(s, "Reload", NULL, ret_error);
+        if (r >= 0 && start)
+                r = systemd_queue(s, "StartUnit", unit, ret_error);
+        return r;
+}
+
+static int systemd_uninstall(void *userdata, const char *name, char **ret_error) {
+        GatewaySystemd *s = userdata;
+        _cleanup_free_ char *unit = NULL, *path = NULL;
+        int r;
+
+        r = sandbox_umbrella_unit(name, &unit);
+        if (r < 0)
+                return r;
+        path = strjoin(s->paths.spec_dir, "/", name, ".json");
+        if (!path)
+                return -ENOMEM;
+        r = systemd_queue(s, "StopUnit", unit, ret_error);
+        if (r < 0)
+                log_warning("Stopping %s: %s; removing its spec anyway.", unit, strna(ret_error ? *ret_error : NULL));
+        r = unlink_if_exists(path);
+        if (r < 0)
+                return r;
+        return systemd_queue(s, "Reload", NULL, NULL) < 0 ? 0 : 0; /* the spec is gone; a later reload catches up */
+}
+
+static int systemd_start_stop(GatewaySystemd *s, const char *name, const char *method, char **ret_error) {
+        _cleanup_free_ char *unit = NULL;
+        int r = sandbox_umbrella_unit(name, &unit);
+        return r < 0 ? r : systemd_queue(s, method, unit, ret_error);
+}
+
+static int systemd_start(void *userdata, const char *name, char **ret_error) {
+        return systemd_start_stop(userdata, name, "StartUnit", ret_error);
+}
+
+static int systemd_stop(void *userdata, const char *name, char **ret_error) {
+        return systemd_start_stop(userdata, name, "StopUnit", ret_error);
+}
+
+static int systemd_state(void *userdata, const char *name, char **ret_state) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *unit = NULL, *path = NULL;
+        GatewaySystemd *s = userdata;
+        uint64_t old = 0;
+        sd_bus *bus;
+        int r;
+
+        r = sandbox_umbrella_unit(name, &unit);
+        if (r < 0)
+                return r;
+        r = systemd_bus(s, &bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+        if (r < 0)
+                return r;
+        (void) sd_bus_get_method_call_timeout(bus, &old);
+        (void) sd_bus_set_method_call_timeout(bus, GATEWAY_BUS_STATE_TIMEOUT_USEC);
+        r = sd_bus_get_property_string(bus, SD_DEST, path, "org.freedesktop.systemd1.Unit", "ActiveState", &error,
+                                       ret_state);
+        (void) sd_bus_set_method_call_timeout(bus, old);
+        return r;
+}
+
+const SandboxOps gateway_systemd_ops = {
+        .install = systemd_install,
+        .uninstall = systemd_uninstall,
+        .start = systemd_start,
+        .stop = systemd_stop,
+        .state = systemd_state,
+};
