@@ -244,12 +244,15 @@ static int start_tunnel_setup(Conn *c) {
 static int conn_after(Conn *c, int r);
 static int up_io_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
-static void connected_cb(Connector *k, int fd, const char *detail, void *userdata) {
+static void connected_cb(Connector *k, int fd, const char *d, void *userdata) {
+        _cleanup_free_ char *detail = strdup(d); /* d lives in the connector, freed next */
         Conn *c = userdata;
         int r;
 
         c->connector = connector_free(c->connector);
-        if (fd == -EPERM) {
+        if (!detail)
+                r = -ENOMEM;
+        else if (fd == -EPERM) {
                 c->decision.layer = POLICY_LAYER_L4;
                 r = respond_denied(c, detail, false);
         } else if (fd < 0) {

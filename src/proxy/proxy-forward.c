@@ -10,6 +10,7 @@
 #include "proxy-forward.h"
 #include "proxy-log.h"
 #include "proxy-tunnel.h"
+#include "string-util.h"
 
 struct Forward {
         Manager *manager;
@@ -70,7 +71,8 @@ static void tunnel_done_cb(Tunnel *t, int error, void *userdata) {
         forward_free(f);
 }
 
-static void connected_cb(Connector *k, int fd, const char *detail, void *userdata) {
+static void connected_cb(Connector *k, int fd, const char *d, void *userdata) {
+        _cleanup_free_ char *detail = strdup(d); /* d lives in the connector, freed next */
         Forward *f = userdata;
         const Manager *m = f->manager;
         int r;
@@ -78,8 +80,8 @@ static void connected_cb(Connector *k, int fd, const char *detail, void *userdat
         f->connector = connector_free(f->connector);
         f->timer = sd_event_source_disable_unref(f->timer);
         if (fd < 0) {
-                log_warning_errno(fd, "Forward to %s:%u failed: %s", m->forward_host, m->forward_port, detail);
-                forward_log(f, false, detail);
+                log_warning_errno(fd, "Forward to %s:%u failed: %s", m->forward_host, m->forward_port, strna(detail));
+                forward_log(f, false, strna(detail));
                 forward_free(f);
                 return;
         }
