@@ -184,13 +184,15 @@ static int conn_dispatch(Conn *c) {
                 return e;
         }
         if (r.watch) {
+                usec_t timeout = r.watch_timeout ?: 1;
+
                 c->state = CONN_WATCH;
                 strcpy(c->watch_name, r.watch_name);
                 c->watch_revision = r.watch_revision;
                 api_response_done(&r);
                 /* Keep reading so that a client hanging up ends the watch at once. */
                 e = tls_conn_set_interest(c->tls, true, false);
-                return e < 0 ? e : conn_arm_timer(c, r.watch_timeout ?: 1);
+                return e < 0 ? e : conn_arm_timer(c, timeout);
         }
         conn_log_request(c, &r);
         strcpy(notify, r.notify_policy);

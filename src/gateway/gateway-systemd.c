@@ -148,10 +148,10 @@ static int systemd_write_spec(GatewaySystemd *s, SandboxSpec *spec, char **ret_e
 
 static int systemd_install(void *userdata, SandboxSpec *spec, bool start, char **ret_error) {
         GatewaySystemd *s = userdata;
-        _cleanup_free_ char *unit = NULL;
+        _cleanup_free_ char *unit = NULL, *spec_name = strdup(spec->name);
         int r;
 
-        r = sandbox_umbrella_unit(spec->name, &unit);
+        r = spec_name ? sandbox_umbrella_unit(spec->name, &unit) : -ENOMEM;
         if (r < 0) {
                 sandbox_spec_free(spec);
                 return r;
@@ -159,9 +159,16 @@ static int systemd_install(void *userdata, SandboxSpec *spec, bool start, char *
         r = systemd_write_spec(s, spec, ret_error);
         if (r < 0)
                 return r;
+        /* The spec is the source of truth: without a reachable systemd (a host without it, a test) the
+         * sandbox is installed and the next daemon-reload picks it up. Only an asked-for start fails. */
+        r = systemd_queue(s, "Reload", NULL, NULL);
+        if (r < 0) {
+                log_warning_errno(r, "Sandbox '%s' installed, but systemd is not reachable for daemon-reload: %m", spec_name);
+                if (!start)
+                        return 0;
+        }
         /* Calls on one connection are processed in order: the start follows the reload. */
-        r = systemd_queue(s, "Reload", NULL, ret_error);
-        if (r >= 0 && start)
+        if (start)
                 r = systemd_queue(s, "StartUnit", unit, ret_error);
         return r;
 }
@@ -177,13 +184,15 @@ static int systemd_uninstall(void *userdata, const char *name, char **ret_error)
         path = strjoin(s->paths.spec_dir, "/", name, ".json");
         if (!path)
                 return -ENOMEM;
-        r = systemd_queue(s, "StopUnit", unit, ret_error);
+        r = systemd_queue(s, "StopUnit", unit, NULL);
         if (r < 0)
-                log_warning("Stopping %s: %s; removing its spec anyway.", unit, strna(ret_error ? *ret_error : NULL));
+                log_warning_errno(r, "Cannot stop %s: %m; removing its spec anyway.", unit);
         r = unlink_if_exists(path);
         if (r < 0)
                 return r;
-        return systemd_queue(s, "Reload", NULL, NULL) < 0 ? 0 : 0; /* the spec is gone; a later reload catches up */
+        /* The spec is gone; if systemd is not reachable now, its next daemon-reload catches up. */
+        (void) systemd_queue(s, "Reload", NULL, NULL);
+        return 0;
 }
 
 static int systemd_start_stop(GatewaySystemd *s, const char *name, const char *method, char **ret_error) {

@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Integration test: the real openshell-gateway in foreground mode on loopback, driven with curl and the
+# certificates it generates. The mTLS accept/reject matrix, the callback listener's narrower routes, and a
+# policy watch that returns when the policy is set.
+# Usage: test-gateway.sh PATH-TO-openshell-gateway PATH-TO-gateway-test-cert. TAP output; 77 without curl.
+set -u
+
+GATEWAY=${1:?usage: test-gateway.sh GATEWAY TEST-CERT}
+TESTCERT=${2:?usage: test-gateway.sh GATEWAY TEST-CERT}
+for tool in curl python3; do
+        command -v "$tool" >/dev/null || { echo "1..0 # skip: $tool not installed"; exit 77; }
+done
+
+WORK=$(mktemp -d /tmp/test-gateway-XXXXXX)
+GW_PID=
+N=0
+FAILED=0
+
+cleanup() {
+        [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null
+        wait 2>/dev/null
+        rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+fail() {
+        N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
+        [ -n "${2:-}" ] && printf '%s\n' "$2" | head -c 3000 | sed 's/^/# /'
+        return 0
+}
+expect() { case "$2" in *"$3"*) ok "$1" ;; *) fail "$1" "expected to find: $3"$'\n'"in: $2" ;; esac; }
+
+free_port() {
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_port() {
+        for _ in $(seq 300); do
+                (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+                kill -0 "$GW_PID" 2>/dev/null || return 1
+                sleep 0.05
+        done
+        return 1
+}
+
+API_PORT=$(free_port)
+CB_PORT=$(free_port)
+API=https://127.0.0.1:$API_PORT
+CB=https://127.0.0.2:$CB_PORT
+STATE=$WORK/state
+TLS=$STATE/tls
+cat >"$WORK/gateway.conf" <<CONF
+[Gateway]
+BindAddress=127.0.0.1:$API_PORT
+CallbackAddress=
+CallbackAddress=127.0.0.2:$CB_PORT
+StateDirectory=$STATE
+[Limits]
+MaxWatchTimeoutSec=60s
+CONF
+
+# User mode keeps every path (spec directory, runtime) inside $WORK.
+export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/config XDG_RUNTIME_DIR=$WORK/run XDG_STATE_HOME=$WORK/xdgstate
+export DBUS_SESSION_BUS_ADDRESS=unix:path=$WORK/no-bus
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+"$GATEWAY" --user --config "$WORK/gateway.conf" >"$WORK/gateway.log" 2>&1 &
+GW_PID=$!
+if ! wait_port 127.0.0.1 "$API_PORT" || ! wait_port 127.0.0.2 "$CB_PORT"; then
+        echo "1..1"; fail "gateway starts" "$(cat "$WORK/gateway.log")"; exit 1
+fi
+
+# curl [CERT-DIR|none] [KEY-PREFIX] ARGS...: status code and body on stdout; exit code of curl in $RC.
+admin() { curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$TLS/client.crt" --key "$TLS/client.key" "$@" 2>&1; }
+as_sandbox() { local d=$1; shift; curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$d/tls.crt" --key "$d/tls.key" "$@" 2>&1; }
+
+echo "1..17"
+
+# 1. accepted with the CLI certificate
+out=$(admin "$API/v1/health")
+expect "CLI certificate accepted, identity admin" "$out" '"identity":"admin"'
+
+# 2. no client certificate
+out=$(curl -sS --max-time 10 --cacert "$TLS/ca.crt" "$API/v1/health" 2>&1); rc=$?
+[ $rc -ne 0 ] && ok "no client certificate rejected (curl $rc)" || fail "no client certificate rejected" "$out"
+
+# 3. a client certificate from another CA
+"$GATEWAY" generate-certs --output-dir "$WORK/other-ca" >/dev/null 2>&1
+out=$(curl -sS --max-time 10 --cacert "$TLS/ca.crt" --cert "$WORK/other-ca/client.crt" --key "$WORK/other-ca/client.key" \
+        "$API/v1/health" 2>&1); rc=$?
+[ $rc -ne 0 ] && ok "certificate from a wrong CA rejected (curl $rc)" || fail "wrong CA rejected" "$out"
+
+# 4. an expired certificate from the right CA
+"$TESTCERT" expired "$TLS" "$WORK/expired" openshell-admin
+out=$(as_sandbox "$WORK/expired" "$API/v1/health"); rc=$?
+[ $rc -ne 0 ] && ok "expired certificate rejected (curl $rc)" || fail "expired certificate rejected" "$out"
+
+# 5. plain HTTP on the TLS listener
+out=$(curl -sS --max-time 10 "http://127.0.0.1:$API_PORT/v1/health" 2>&1)
+expect "plain HTTP on the TLS listener gets tls_required" "$out" '"error":"tls_required"'
+
+# 6. the server certificate must not serve as a client identity
+out=$(curl -sS --max-time 10 --cacert "$TLS/ca.crt" --cert "$TLS/server.crt" --key "$TLS/server.key" "$API/v1/health" 2>&1); rc=$?
+[ $rc -ne 0 ] && ok "server certificate as client rejected (curl $rc)" || fail "server certificate as client rejected" "$out"
+
+# 7-8. sandboxes: created by the administrator, each gets its own certificate
+for s in demo other; do
+        out=$(admin -X POST --data "{\"spec\":{\"name\":\"$s\",\"image\":\"localhost/agent:latest\"},\"policy\":{\"version\":1}}" "$API/v1/sandboxes")
+        expect "sandbox $s created" "$out" "\"name\":\"$s\""
+done
+DEMO=$STATE/sandboxes/demo/tls
+OTHER=$STATE/sandboxes/other/tls
+
+# 9. own policy over the callback listener
+out=$(as_sandbox "$DEMO" "$CB/v1/sandboxes/demo/policy")
+expect "sandbox reads its own policy on the callback listener" "$out" '"revision":1'
+
+# 10. another sandbox's certificate for this sandbox's policy
+out=$(as_sandbox "$OTHER" "$CB/v1/sandboxes/demo/policy")
+expect "another sandbox's certificate is forbidden" "$out" '"error":"forbidden"'
+
+# 11. the callback listener serves no administration, even to the administrator
+out=$(admin "$CB/v1/sandboxes")
+expect "callback listener refuses administrative routes" "$out" '"error":"forbidden"'
+
+# 12. a sandbox cannot set its policy
+out=$(as_sandbox "$DEMO" -X PUT --data '{"policy":{"version":1}}' "$API/v1/sandboxes/demo/policy")
+expect "sandbox cannot set policy" "$out" '"error":"forbidden"'
+
+# 13. policy watch returns once the policy is set
+as_sandbox "$DEMO" "$CB/v1/sandboxes/demo/policy?watch=1&timeout=50" >"$WORK/watch.out" &
+WATCH_PID=$!
+# The watch is parked before the set: a watch on the current revision does not return by itself.
+sleep 0.3
+kill -0 $WATCH_PID 2>/dev/null && ok "watch on the current revision waits" || fail "watch waits" "$(cat "$WORK/watch.out")"
+out=$(admin -X PUT --data '{"policy":{"version":1,"network_policies":{}}}' "$API/v1/sandboxes/demo/policy")
+expect "administrator sets the policy (revision 2)" "$out" '"revision":2'
+wait $WATCH_PID
+expect "watch returned with the new revision" "$(cat "$WORK/watch.out")" '"revision":2,"changed":true'
+
+# 16. providers: secrets only to the owning sandbox
+admin -X POST --data '{"name":"openai","type":"openai","credentials":{"OPENAI_API_KEY":"sk-test-123"}}' "$API/v1/providers" >/dev/null
+out=$(admin "$API/v1/providers")
+case "$out" in *sk-test-123*) fail "provider list hides secrets" "$out" ;; *) ok "provider list hides secrets" ;; esac
+
+# 17. bad input gets a JSON error
+out=$(admin -X POST --data '{"spec":' "$API/v1/sandboxes")
+expect "malformed JSON gets invalid_json" "$out" '"error":"invalid_json"'
+
+kill "$GW_PID"; wait "$GW_PID"; GW_PID=
+[ $FAILED -eq 0 ] || { echo "# gateway log:"; sed 's/^/# /' "$WORK/gateway.log" | tail -40; }
+exit $((FAILED > 0))
