@@ -20,7 +20,7 @@ e2e_write_spec() {
 	{
 	  "name": "$n",
 	  "image": "$image",
-	  "command": ["sleep", "infinity"],
+	  "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 1000000 & wait"],
 	  "policy": "$(e2e_policy_path)"
 	}
 	EOF
@@ -112,11 +112,19 @@ e2e_case_isolation() {
                 -u ALL_PROXY -u all_proxy curl -sS -m 5 "$E2E_SERVER_URL"
         gw=$(e2e_net_field "$n" Gateway)
         if [ "$E2E_MODE" = system ]; then
-                e2e_check "host service answers on the sandbox gateway $gw:$TB_HOSTSRV_PORT from the machine (control)" \
-                        tb_exec curl -sS -m 5 -o /dev/null "http://$gw:$TB_HOSTSRV_PORT/"
+                e2e_check "openshell-firewall.service is active (pulled in by openshell-sandbox@$n)" \
+                        test "$(e2e_systemctl is-active openshell-firewall.service)" = active
+                # Control: without our firewall the hole is there (netavark leaves INPUT open), so the
+                # case below really tests openshell-firewall.service.
+                tb_exec systemctl stop openshell-firewall.service
+                e2e_check "control: without openshell-firewall the agent reaches the host service via $gw:$TB_HOSTSRV_PORT" \
+                        e2e_cexec "openshell-agent-$n" curl -sS -m 5 --noproxy '*' -o /dev/null "http://$gw:$TB_HOSTSRV_PORT/"
+                tb_exec systemctl start openshell-firewall.service
         fi
         e2e_check_not "agent cannot reach the host service via its gateway $gw:$TB_HOSTSRV_PORT" \
                 e2e_cexec "openshell-agent-$n" curl -sS -m 5 --noproxy '*' "http://$gw:$TB_HOSTSRV_PORT/"
+        e2e_check "agent still resolves names through the bridge's DNS ($gw:53)" \
+                e2e_cexec "openshell-agent-$n" getent hosts "openshell-proxy-$n"
 }
 
 e2e_case_proxy() {
@@ -138,7 +146,8 @@ e2e_case_proxy() {
         local ssh_cmd
         ssh_cmd=$(e2e_cexec "openshell-agent-$n" printenv GIT_SSH_COMMAND 2>/dev/null)
         out=$(e2e_cexec "openshell-agent-$n" git clone "git@$TB_INET_NAME:e2e/repo.git" /tmp/repo 2>&1)
-        if [ $? -ne 0 ] && [ -n "$ssh_cmd" ]; then
+        # The refusal must come from GIT_SSH_COMMAND (it names openshell), not from a network error.
+        if [ $? -ne 0 ] && [ -n "$ssh_cmd" ] && grep -q 'openshell' <<<"$out"; then
                 e2e_pass "git clone git@... is refused ($(echo $out | cut -c1-120))"
         else
                 e2e_fail "git clone git@... is refused (GIT_SSH_COMMAND='$ssh_cmd', git said: $(echo $out | cut -c1-200))"
@@ -216,6 +225,32 @@ e2e_case_remove() {
         e2e_check_not "systemd no longer knows openshell-proxy-$n.service" \
                 e2e_systemctl cat "openshell-proxy-$n.service"
         e2e_check_not "spec of $n removed" tb_exec test -e "$(e2e_spec_dir)/$n.json"
+        # Not even a unit without a file: an "active (exited)" network unit left behind would make the
+        # next sandbox of this name skip creating its network.
+        left=$(e2e_loaded_units "$n")
+        e2e_check "systemd holds no unit of $n any more (${left:-none})" test -z "$left"
+}
+
+e2e_loaded_units() {
+        e2e_systemctl list-units --all --plain --no-legend "openshell-proxy-$1.service" \
+                "openshell-agent-$1.service" "openshell-sbx-$1-network.service" "openshell-tls-$1-volume.service" \
+                "openshell-sandbox@$1.service" | awk '{ printf "%s(%s) ", $1, $3 }'
+}
+
+# The name is reusable after a removal: install, start, use, stop and remove it once more.
+e2e_case_recreate() {
+        local n=$1
+        e2e_write_spec "$n" localhost/openshell-test-debian:latest
+        e2e_systemctl daemon-reload
+        if e2e_systemctl start "openshell-sandbox@$n.service"; then
+                e2e_pass "recreated sandbox $n starts after a removal"
+                e2e_check "recreated sandbox $n reaches the test server through its proxy" e2e_agent_reaches_server "$n"
+        else
+                e2e_fail "recreated sandbox $n starts after a removal"
+                e2e_systemctl status --no-pager "openshell-proxy-$n" 2>&1 | grep -E 'Error|error' | tail -n 3 | sed 's/^/#     /'
+        fi
+        e2e_systemctl stop "openshell-sandbox@$n.service"
+        e2e_check "openshell-quadlet remove $n (again)" e2e_quadlet remove "$n"
 }
 
 # Best-effort cleanup so a failed run leaves the machine usable for the next script.
@@ -228,6 +263,8 @@ e2e_sandbox_cleanup() {
                 e2e_podman rm -f -t 0 "openshell-agent-$n" "openshell-proxy-$n" >/dev/null 2>&1
                 e2e_podman volume rm -f "openshell-tls-$n" >/dev/null 2>&1
                 e2e_podman network rm -f "openshell-sbx-$n" >/dev/null 2>&1
+                e2e_systemctl stop "openshell-sbx-$n-network.service" "openshell-tls-$n-volume.service" >/dev/null 2>&1
+                e2e_systemctl reset-failed "openshell-*-$n.service" "openshell-*-$n-*.service" >/dev/null 2>&1
         done
         e2e_systemctl daemon-reload >/dev/null 2>&1
 }
@@ -244,5 +281,6 @@ e2e_sandbox_suite() {
                 e2e_case_restart "$n"
         fi
         e2e_case_remove "$n"
+        e2e_case_recreate "$n"
         e2e_sandbox_cleanup "$n" "$o"
 }
