@@ -30,6 +30,15 @@ static int config_parse_listen_address_list(const char *filename, unsigned line,
         return config_parse_strv(filename, line, section, lvalue, rvalue, data, userdata);
 }
 
+static int config_parse_endpoint(const char *filename, unsigned line, const char *section, const char *lvalue,
+                                 const char *rvalue, void *data, void *userdata) {
+        if (!isempty(rvalue) && !startswith(rvalue, "https://") && !startswith(rvalue, "http://"))
+                return -EINVAL;
+        if (strlen(rvalue) > 300 || strpbrk(rvalue, " %\"'"))
+                return -EINVAL;
+        return config_parse_string(filename, line, section, lvalue, rvalue, data, userdata);
+}
+
 #define G(field) offsetof(GatewayConfig, field)
 #define L(field) (offsetof(GatewayConfig, limits) + offsetof(GatewayLimits, field))
 
@@ -37,6 +46,7 @@ static const ConfigTableItem gateway_config_table[] = {
         { "Gateway", "BindAddress", config_parse_listen_address, G(bind_address), true },
         { "Gateway", "ExtraBindAddress", config_parse_listen_address_list, G(extra_bind_addresses), true },
         { "Gateway", "CallbackAddress", config_parse_listen_address_list, G(callback_addresses), true },
+        { "Gateway", "CallbackEndpoint", config_parse_endpoint, G(callback_endpoint), true },
         { "Gateway", "DisableTLS", config_parse_bool, G(disable_tls), true },
         { "Gateway", "TLSDir", config_parse_path, G(tls_dir), true },
         { "Gateway", "StateDirectory", config_parse_path, G(state_dir), true },
@@ -113,6 +123,7 @@ void gateway_config_done(GatewayConfig *c) {
         free(c->bind_address);
         strv_free(c->extra_bind_addresses);
         strv_free(c->callback_addresses);
+        free(c->callback_endpoint);
         free(c->tls_dir);
         free(c->state_dir);
         *c = (GatewayConfig) {};

@@ -43,6 +43,7 @@ typedef struct GatewayConfig {
         char *bind_address;       /* NULL: no primary listener besides the extras */
         char **extra_bind_addresses;
         char **callback_addresses;
+        char *callback_endpoint;  /* URL written into specs; NULL: derived from the first callback address */
         bool disable_tls;
         char *tls_dir;
         char *state_dir;

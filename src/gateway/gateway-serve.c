@@ -133,13 +133,28 @@ static int setup_listeners(Manager *m, const ListenSet *set) {
         return 0;
 }
 
+/* The endpoint written into specs that name none: CallbackEndpoint=, else the first callback address;
+ * a loopback one is reached from rootless containers as host.containers.internal (pasta maps it onto the
+ * host's loopback), which the server certificate names. */
 static char *callback_url(const GatewayConfig *c, const ListenSet *set) {
-        char buf[LISTEN_ADDRESS_STRING_MAX];
+        const char *scheme = c->disable_tls ? "http://" : "https://";
+        char buf[LISTEN_ADDRESS_STRING_MAX], port[8];
 
-        for (size_t i = 0; i < set->n; i++)
-                if (set->items[i].role == LISTEN_ROLE_CALLBACK && !listen_address_is_unspecified(&set->items[i].address))
-                        return strjoin(c->disable_tls ? "http://" : "https://",
-                                       listen_address_format(&set->items[i].address, buf, sizeof(buf)));
+        if (c->callback_endpoint)
+                return strdup(c->callback_endpoint);
+        for (size_t i = 0; i < set->n; i++) {
+                const ListenAddress *a = &set->items[i].address;
+                bool loopback;
+
+                if (set->items[i].role != LISTEN_ROLE_CALLBACK || listen_address_is_unspecified(a))
+                        continue;
+                loopback = a->sa.sa_family == AF_INET6 ? IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr)
+                                                       : (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
+                snprintf(port, sizeof(port), "%u", listen_address_port(a));
+                if (loopback)
+                        return strjoin(scheme, "host.containers.internal:", port);
+                return strjoin(scheme, listen_address_format(a, buf, sizeof(buf)));
+        }
         return NULL;
 }
 

@@ -108,6 +108,13 @@ TEST(bad_listener_is_fatal) {
         gateway_config_done(&c);
         ASSERT_ERROR(load(&c, "[Gateway]\nTLSDir=tls\n"), EINVAL);
         gateway_config_done(&c);
+        ASSERT_ERROR(load(&c, "[Gateway]\nCallbackEndpoint=grpc://x:1\n"), EINVAL);
+        gateway_config_done(&c);
+        ASSERT_ERROR(load(&c, "[Gateway]\nCallbackEndpoint=https://x:1/%n\n"), EINVAL);
+        gateway_config_done(&c);
+        ASSERT_OK(load(&c, "[Gateway]\nCallbackEndpoint=https://host.containers.internal:17671\n"));
+        ASSERT_STREQ(c.callback_endpoint, "https://host.containers.internal:17671");
+        gateway_config_done(&c);
 }
 
 TEST(bad_limit_falls_back) {
