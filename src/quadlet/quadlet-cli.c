@@ -149,8 +149,9 @@ static int check_host_files(const SandboxSpec *spec) {
 
 /* Allocates the new spec's subnet against the installed ones and writes it, pinned, into spec_dir. A
  * reinstall keeps the subnet the sandbox already had. */
-static int install_spec(SandboxSpec *spec, const char *spec_dir, const char *src) {
+static int install_spec(SandboxSpec **specp, const char *spec_dir, const char *src) {
         _cleanup_(sandbox_set_donep) SandboxSet set = {};
+        SandboxSpec *spec = *specp;
         _cleanup_free_ char *path = NULL, *json = NULL, *name = NULL;
         SandboxEntry *old, *e;
         int r;
@@ -167,9 +168,10 @@ static int install_spec(SandboxSpec *spec, const char *spec_dir, const char *src
         name = strdup(spec->name);
         if (!path || !name)
                 return log_oom(), EXIT_FAILURE_GENERIC;
-        r = sandbox_set_put(&set, path, spec); /* the set owns spec now */
+        r = sandbox_set_put(&set, path, spec);
         if (r < 0)
                 return log_oom(), EXIT_FAILURE_GENERIC;
+        *specp = NULL; /* the set owns it now */
         r = sandbox_set_allocate(&set);
         if (r < 0)
                 return log_oom(), EXIT_FAILURE_GENERIC;
@@ -212,7 +214,7 @@ int verb_install(const CliArgs *a) {
         name = strdup(spec->name);
         if (!name || sandbox_umbrella_unit(name, &unit) < 0)
                 return log_oom(), EXIT_FAILURE_GENERIC;
-        r = install_spec(TAKE_PTR(spec), spec_dir, a->spec);
+        r = install_spec(&spec, spec_dir, a->spec);
         if (r != EXIT_OK)
                 return r;
         if (a->no_reload)

@@ -343,6 +343,8 @@ static int parse_gateway(SandboxSpec *spec, const cJSON *j, char **ret_error) {
                 else if (*p == '/' || *p == '?' || *p == '#' || *p == '@')
                         return spec_fail(ret_error, "gateway: '%s' must be scheme://HOST:PORT, without a path or user",
                                          spec_printable(s));
+        if (rest[0] == '[' && !strchr(rest, ']'))
+                return spec_fail(ret_error, "gateway: '%s' has an unterminated IPv6 address", spec_printable(s));
         if (!colon || (rest[0] == '[' && colon < strchr(rest, ']')))
                 return spec_fail(ret_error, "gateway: '%s' has no port (scheme://HOST:PORT)", spec_printable(s));
 
