@@ -66,7 +66,7 @@ for d in "$src"/tests/unit/golden/*/; do
         rm -rf "$work/render"
         "$tool" render --spec "$d/spec.json" --output "$work/render" --selinux no >/dev/null ||
                 { echo "FAIL render $name"; fail=1; continue; }
-        lint "$work/render" "$user" "render/$name"
+        lint "$work/render" "$user" "render/$name${user:+ (user)}"
 done
 
 # The shipped units on their own (a template is verified as an instance; its agent dependency only
