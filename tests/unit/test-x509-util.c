@@ -36,6 +36,7 @@ TEST(ca_and_server_chain) {
         char *ips[] = { (char *) "127.0.0.1", (char *) "::1", NULL };
         X509CertOptions o = { .common_name = "gateway", .dns_names = dns, .ip_addresses = ips,
                               .usage = X509_USAGE_SERVER, .validity_days = 30 };
+        AUTHORITY_KEYID *aki;
 
         ASSERT_OK(x509_generate_key(&cakey));
         ASSERT_OK(x509_make_ca(cakey, "openshell test CA", 3650, &ca));
@@ -56,7 +57,9 @@ TEST(ca_and_server_chain) {
         ASSERT_ERROR(x509_cert_matches_key(leaf, cakey), EINVAL);
         ASSERT_OK(x509_cert_check_time(leaf, time(NULL)));
         ASSERT_ERROR(x509_cert_check_time(leaf, time(NULL) + 31 * 86400), ESTALE);
-        ASSERT_NOT_NULL(X509_get_ext_d2i(leaf, NID_authority_key_identifier, NULL, NULL));
+        aki = X509_get_ext_d2i(leaf, NID_authority_key_identifier, NULL, NULL);
+        ASSERT_NOT_NULL(aki);
+        AUTHORITY_KEYID_free(aki);
 }
 
 TEST(client_and_both_usage) {
