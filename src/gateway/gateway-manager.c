@@ -31,6 +31,7 @@ Manager *manager_free(Manager *m) {
                 safe_close(m->listeners[i].fd);
         }
         sd_event_source_disable_unref(m->idle_timer);
+        SSL_CTX_free(m->ssl_ctx);
         sd_event_unref(m->event);
         return mfree(m);
 }

@@ -21,8 +21,10 @@ struct Store {
 };
 
 static int set_error(char **ret_error, const char *msg) {
-        if (ret_error)
+        if (ret_error) {
+                free(*ret_error);
                 *ret_error = strdup(msg);
+        }
         return -EINVAL;
 }
 

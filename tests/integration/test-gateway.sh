@@ -20,7 +20,7 @@ FAILED=0
 cleanup() {
         [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null
         wait 2>/dev/null
-        rm -rf "$WORK"
+        [ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -58,6 +58,8 @@ CallbackAddress=127.0.0.2:$CB_PORT
 StateDirectory=$STATE
 [Limits]
 MaxWatchTimeoutSec=60s
+MaxBodyBytes=4K
+MaxHeaderBytes=8K
 CONF
 
 # User mode keeps every path (spec directory, runtime) inside $WORK.
@@ -74,7 +76,7 @@ fi
 admin() { curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$TLS/client.crt" --key "$TLS/client.key" "$@" 2>&1; }
 as_sandbox() { local d=$1; shift; curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$d/tls.crt" --key "$d/tls.key" "$@" 2>&1; }
 
-echo "1..17"
+echo "1..21"
 
 # 1. accepted with the CLI certificate
 out=$(admin "$API/v1/health")
@@ -146,6 +148,20 @@ case "$out" in *sk-test-123*) fail "provider list hides secrets" "$out" ;; *) ok
 # 17. bad input gets a JSON error
 out=$(admin -X POST --data '{"spec":' "$API/v1/sandboxes")
 expect "malformed JSON gets invalid_json" "$out" '"error":"invalid_json"'
+
+# 18-20. limits: every one answered with its JSON error
+big=$(head -c 9000 /dev/zero | tr '\0' a)
+out=$(admin -H "X-Big: $big" "$API/v1/health")
+expect "head over MaxHeaderBytes= gets 431" "$out" '"error":"header_too_large"'
+head -c 5000 /dev/zero | tr '\0' ' ' >"$WORK/big.json"
+out=$(admin -X POST --data-binary @"$WORK/big.json" "$API/v1/providers")
+expect "body over MaxBodyBytes= gets 413" "$out" '"error":"payload_too_large"'
+out=$(admin -X POST -H "Transfer-Encoding: chunked" --data-binary '{}' "$API/v1/providers")
+expect "chunked body gets 411" "$out" '"error":"length_required"'
+
+# 21. keep-alive: two requests on one connection
+out=$(admin -w '%{num_connects}\n' -o /dev/null "$API/v1/health" -o /dev/null "$API/v1/health")
+[ "$out" = $'1\n0' ] && ok "second request reuses the connection" || fail "keep-alive" "$out"
 
 kill "$GW_PID"; wait "$GW_PID"; GW_PID=
 [ $FAILED -eq 0 ] || { echo "# gateway log:"; sed 's/^/# /' "$WORK/gateway.log" | tail -40; }
