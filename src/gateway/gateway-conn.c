@@ -20,6 +20,8 @@
 
 /* Bytes read from the socket per call. */
 #define CONN_READ_CHUNK (16U * 1024U)
+/* Reads per wakeup before a connection yields to the others. */
+#define CONN_READS_PER_WAKEUP 16U
 
 typedef enum ConnState {
         CONN_HANDSHAKE,
@@ -37,6 +39,7 @@ struct Conn {
         ConnState state;
         TlsConn *tls;
         sd_event_source *timer;
+        sd_event_source *resume; /* continues with buffered input from the top of the loop */
 
         Identity identity;
         bool has_identity;
@@ -82,6 +85,7 @@ Conn *conn_free(Conn *c) {
                 c->next->prev = c->prev;
         m->n_conns--;
         sd_event_source_disable_unref(c->timer);
+        sd_event_source_disable_unref(c->resume);
         tls_conn_free(c->tls);
         http_parser_free(c->parser);
         free(c->in);
@@ -285,7 +289,10 @@ static int conn_read(Conn *c) {
         size_t max = c->manager->config->limits.header_bytes_max + CONN_READ_CHUNK;
         ssize_t n;
 
-        for (;;) {
+        for (unsigned i = 0;; i++) {
+                /* Fairness: a client that keeps the socket full yields to the others now and then. */
+                if (i >= CONN_READS_PER_WAKEUP)
+                        return sd_event_source_set_enabled(c->resume, SD_EVENT_ONESHOT);
                 if (c->in_len >= max) {
                         if (c->state == CONN_READ)
                                 return conn_fail_request(c, 431, "header_too_large", "Too much pipelined input");
@@ -334,7 +341,10 @@ static int conn_next_request(Conn *c) {
         r = tls_conn_set_interest(c->tls, true, false);
         if (r < 0)
                 return r;
-        return conn_process(c);
+        /* Pipelined requests may already sit in our buffer or in OpenSSL's (where epoll cannot see them).
+         * Continue from the top of the loop, not from here: recursing would let a client that pipelines
+         * endlessly grow our stack. */
+        return sd_event_source_set_enabled(c->resume, SD_EVENT_ONESHOT);
 }
 
 static int conn_flush(Conn *c) {
@@ -353,6 +363,19 @@ static int conn_flush(Conn *c) {
                 return -ECONNRESET; /* done: close */
         }
         return conn_next_request(c);
+}
+
+static int conn_resume_cb(sd_event_source *s, void *userdata) {
+        Conn *c = userdata;
+        int r = 0;
+
+        if (c->state == CONN_READ)
+                r = conn_process(c);
+        if (r >= 0 && c->state == CONN_READ)
+                r = conn_read(c);
+        if (r < 0)
+                conn_free(c);
+        return 0;
 }
 
 static void conn_io_cb(TlsConn *t, void *userdata) {
@@ -385,6 +408,8 @@ static void conn_ready_cb(TlsConn *t, void *userdata) {
         r = conn_arm_timer(c, c->manager->config->limits.keepalive_timeout_usec);
         if (r >= 0)
                 r = tls_conn_set_interest(t, true, false);
+        if (r >= 0) /* the request may have arrived with the handshake's last flight */
+                r = sd_event_source_set_enabled(c->resume, SD_EVENT_ONESHOT);
         if (r < 0)
                 conn_free(c);
 }
@@ -460,6 +485,12 @@ int conn_new(Manager *m, int fd, ListenRole role) {
                 goto fail;
         }
         (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        r = sd_event_add_defer(m->event, &c->resume, conn_resume_cb, c);
+        if (r < 0) {
+                safe_close(fd);
+                goto fail;
+        }
+        (void) sd_event_source_set_enabled(c->resume, SD_EVENT_OFF);
         r = tls_conn_new(m->event, fd, m->ssl_ctx, true, NULL, l->handshake_timeout_usec, &conn_tls_callbacks, c, &c->tls);
         if (r < 0)
                 goto fail;

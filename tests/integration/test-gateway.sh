@@ -76,7 +76,7 @@ fi
 admin() { curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$TLS/client.crt" --key "$TLS/client.key" "$@" 2>&1; }
 as_sandbox() { local d=$1; shift; curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$d/tls.crt" --key "$d/tls.key" "$@" 2>&1; }
 
-echo "1..21"
+echo "1..22"
 
 # 1. accepted with the CLI certificate
 out=$(admin "$API/v1/health")
@@ -162,6 +162,25 @@ expect "chunked body gets 411" "$out" '"error":"length_required"'
 # 21. keep-alive: two requests on one connection
 out=$(admin -w '%{num_connects}\n' -o /dev/null "$API/v1/health" -o /dev/null "$API/v1/health")
 [ "$out" = $'1\n0' ] && ok "second request reuses the connection" || fail "keep-alive" "$out"
+
+# 22. pipelining: 300 requests in one write, 300 answers in order
+out=$(python3 - "$TLS" "$API_PORT" <<'PY'
+import socket, ssl, sys
+tls, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context(cafile=tls + "/ca.crt")
+ctx.load_cert_chain(tls + "/client.crt", tls + "/client.key")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n" * 299 + b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.count(b"HTTP/1.1 200 OK"))
+PY
+)
+[ "$out" = 300 ] && ok "300 pipelined requests answered" || fail "pipelining" "$out"
 
 kill "$GW_PID"; wait "$GW_PID"; GW_PID=
 [ $FAILED -eq 0 ] || { echo "# gateway log:"; sed 's/^/# /' "$WORK/gateway.log" | tail -40; }
