@@ -148,12 +148,7 @@ static void limits_sanitize(GatewayLimits *l) {
         }
 }
 
-int gateway_config_load(GatewayConfig *c, const char *path) {
-        int r;
-
-        r = config_parse_with_dropins(path, gateway_config_table, ELEMENTSOF(gateway_config_table), c);
-        if (r < 0)
-                return r;
+static int gateway_config_finish(GatewayConfig *c, const char *path) {
         limits_sanitize(&c->limits);
         if (!c->state_dir)
                 return log_error_errno(EINVAL, "%s: StateDirectory= must not be empty.", path);
@@ -163,6 +158,24 @@ int gateway_config_load(GatewayConfig *c, const char *path) {
                         return log_oom();
         }
         return 0;
+}
+
+int gateway_config_load(GatewayConfig *c, const char *path) {
+        int r;
+
+        r = config_parse_with_dropins(path, gateway_config_table, ELEMENTSOF(gateway_config_table), c);
+        if (r < 0)
+                return r;
+        return gateway_config_finish(c, path);
+}
+
+int gateway_config_load_text(GatewayConfig *c, const char *name, const char *text, size_t size) {
+        int r;
+
+        r = config_parse_text(name, text, size, gateway_config_table, ELEMENTSOF(gateway_config_table), c);
+        if (r < 0)
+                return r;
+        return gateway_config_finish(c, name);
 }
 
 int gateway_config_default_path(bool user, char **ret) {

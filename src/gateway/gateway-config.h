@@ -58,6 +58,9 @@ void gateway_config_done(GatewayConfig *c);
 /* Parses path and path.d/NAME.conf on top of the current values. */
 int gateway_config_load(GatewayConfig *c, const char *path);
 
+/* Parses one file's text (for tests and the fuzzer); name is used in messages. */
+int gateway_config_load_text(GatewayConfig *c, const char *name, const char *text, size_t size);
+
 /* The default config path: SYSCONFDIR/openshell/gateway.conf, or $XDG_CONFIG_HOME/openshell/gateway.conf
  * (~/.config/...) for user. */
 int gateway_config_default_path(bool user, char **ret);
