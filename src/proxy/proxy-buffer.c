@@ -62,8 +62,7 @@ int buffer_append(Buffer *b, const void *data, size_t n) {
         return 0;
 }
 
-ssize_t buffer_read_fd(Buffer *b, int fd) {
-        ssize_t n;
+int buffer_reserve(Buffer *b, char **ret, size_t *ret_size) {
         int r;
 
         if (buffer_room(b) == 0)
@@ -71,15 +70,41 @@ ssize_t buffer_read_fd(Buffer *b, int fd) {
         r = buffer_make_room(b);
         if (r < 0)
                 return r;
-        n = read(fd, b->data + b->end, b->capacity - b->end);
-        if (n < 0)
-                return -errno;
-        b->end += (size_t) n;
+        if (b->start > 0 && b->capacity - b->end < buffer_room(b) / 2) {
+                memmove(b->data, b->data + b->start, b->end - b->start);
+                b->end -= b->start;
+                b->start = 0;
+        }
+        *ret = b->data + b->end;
+        *ret_size = b->capacity - b->end;
+        return 0;
+}
+
+void buffer_commit(Buffer *b, size_t n) {
+        b->end += n;
         if (b->start == b->end) {
                 free(b->data);
                 b->data = NULL;
                 b->start = b->end = 0;
         }
+}
+
+ssize_t buffer_read_fd(Buffer *b, int fd) {
+        char *p;
+        size_t size;
+        ssize_t n;
+        int r;
+
+        r = buffer_reserve(b, &p, &size);
+        if (r < 0)
+                return r;
+        n = read(fd, p, size);
+        if (n < 0) {
+                int e = errno;
+                buffer_commit(b, 0); /* may free, which may clobber errno */
+                return -e;
+        }
+        buffer_commit(b, (size_t) n);
         return n;
 }
 

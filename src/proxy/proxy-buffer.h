@@ -34,6 +34,10 @@ static inline size_t buffer_room(const Buffer *b) {
 void buffer_consume(Buffer *b, size_t n);
 /* Appends all of data or nothing: -ENOBUFS when it does not fit. */
 int buffer_append(Buffer *b, const void *data, size_t n);
+/* The contiguous free space at the end (compacting first); -ENOBUFS when full. Then buffer_commit(n) after
+ * writing n bytes there. */
+int buffer_reserve(Buffer *b, char **ret, size_t *ret_size);
+void buffer_commit(Buffer *b, size_t n);
 /* One read(2) into the free space: bytes read, 0 at EOF, -EAGAIN, -ENOBUFS when full, or -errno. */
 ssize_t buffer_read_fd(Buffer *b, int fd);
 /* One write(2) from the front: bytes written, -EAGAIN or -errno. */

@@ -14,7 +14,9 @@
 #include "proxy-log.h"
 #include "proxy-request.h"
 #include "proxy-response.h"
+#include "proxy-tls.h"
 #include "proxy-tunnel.h"
+#include "tls-conn.h"
 #include "string-util.h"
 
 /* How long a connection that got its final response may keep sending before we close it (lingering close
@@ -26,7 +28,7 @@
 static const char *const conn_state_table[_CONN_STATE_MAX] = {
         [CONN_REQUEST] = "request",         [CONN_CONNECTING] = "connecting", [CONN_EXCHANGE] = "exchange",
         [CONN_TUNNEL_SETUP] = "tunnel-setup", [CONN_TUNNEL] = "tunnel",   [CONN_CLOSING] = "closing",
-        [CONN_LINGER] = "linger",
+        [CONN_LINGER] = "linger",           [CONN_MITM_HANDSHAKE] = "mitm-handshake",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(conn_state, ConnState, _CONN_STATE_MAX);
@@ -45,6 +47,12 @@ struct Conn {
         HttpParser *req_parser, *resp_parser;
         Connector *connector;
         Tunnel *tunnel;
+        /* TLS inspection: both legs are TlsConns (they own the fds) after the CONNECT. */
+        TlsConn *tls, *up_tls;
+        bool mitm;
+        unsigned handshakes;
+        char *tunnel_host;
+        uint16_t tunnel_port;
         char client[INET6_ADDRSTRLEN + 8];
         unsigned n_requests;
 
@@ -105,12 +113,25 @@ static void exchange_reset(Conn *c) {
 }
 
 static void drop_upstream(Conn *c) {
+        c->up_tls = tls_conn_free(c->up_tls);
         c->up_io = sd_event_source_disable_unref(c->up_io);
         c->up_fd = safe_close(c->up_fd);
         c->up_key = mfree(c->up_key);
         c->up_eof = false;
         buffer_done(&c->up_in);
         buffer_done(&c->up_out);
+}
+
+static bool conn_wants_inspection(const Conn *c) {
+        const PolicyEndpoint *e = c->decision.endpoint;
+
+        return e && e->protocol == POLICY_PROTOCOL_REST && e->tls != POLICY_TLS_SKIP;
+}
+
+/* A connection's two legs are plain sockets with our own event sources, or TlsConns after TLS inspection
+ * started: these helpers hide the difference. */
+static bool leg_open(const Conn *c, bool up) {
+        return up ? (c->up_tls || c->up_fd >= 0) : (c->tls || c->fd >= 0);
 }
 
 Conn *conn_free(Conn *c) {
@@ -132,6 +153,8 @@ Conn *conn_free(Conn *c) {
         drop_upstream(c);
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
+        tls_conn_free(c->tls);
+        free(c->tunnel_host);
         safe_close(c->fd);
         buffer_done(&c->in);
         buffer_done(&c->out);
@@ -314,15 +337,58 @@ static int check_policy(Conn *c, const HttpMessage *m) {
                 return r;
         if (!c->decision.allowed)
                 return respond_denied(c, c->decision.reason, !c->is_connect && !m->has_body && m->keep_alive);
-        if (c->is_connect && c->decision.endpoint->protocol == POLICY_PROTOCOL_REST &&
-            c->decision.endpoint->tls != POLICY_TLS_SKIP) {
+        if (c->is_connect && conn_wants_inspection(c) && !c->manager->leaf_cache) {
                 c->decision.layer = POLICY_LAYER_L7;
                 return respond_denied(c,
-                                      "protocol rest needs TLS inspection, which this proxy does not offer yet; "
+                                      "protocol rest needs TLS inspection, which needs --tls-dir; "
                                       "set tls: skip for an uninspected tunnel",
                                       false);
         }
         return 1;
+}
+
+/* Host (RFC 9110 7.2) names the tunnel's host; the port may be omitted only for 443. */
+static bool host_header_matches(const char *value, const char *host, uint16_t port) {
+        _cleanup_free_ char *h = NULL;
+        uint16_t p = 443;
+
+        if (!value)
+                return false;
+        if ((value[0] == '[' && strstr(value, "]:")) || (value[0] != '[' && strchr(value, ':'))) {
+                if (proxy_split_host_port(value, &h, &p) < 0)
+                        return false;
+        } else {
+                h = value[0] == '[' ? strndup_safe(value + 1, strcspn(value + 1, "]")) : strdup(value);
+                if (!h)
+                        return false;
+        }
+        return strcasecmp(h, host) == 0 && p == port;
+}
+
+/* A request inside an inspected tunnel: origin-form, for the CONNECT host only, decided at L7. */
+static int handle_inspected_request(Conn *c, const HttpMessage *m) {
+        const char *host = http_message_header(m, "Host");
+        int r;
+
+        c->host = strdup(c->tunnel_host);
+        c->port = c->tunnel_port;
+        c->target = strdup(m->target);
+        c->authority = strdup(host ?: c->tunnel_host);
+        if (!c->host || !c->target || !c->authority)
+                return -ENOMEM;
+        if (m->target[0] != '/')
+                return respond_error(c, 400, "bad_request", "requests inside a tunnel must use origin-form");
+        if (!host_header_matches(host, c->tunnel_host, c->tunnel_port)) {
+                c->decision.layer = POLICY_LAYER_L7;
+                return respond_denied(c, "the Host header does not match the CONNECT target", false);
+        }
+        r = check_policy(c, m);
+        if (r <= 0)
+                return r;
+        c->close_after = !m->keep_alive;
+        if (!leg_open(c, true) || c->up_eof)
+                return respond_error(c, 502, "bad_gateway", "the upstream closed the inspected connection");
+        return start_exchange(c);
 }
 
 static int handle_request(Conn *c) {
@@ -340,6 +406,8 @@ static int handle_request(Conn *c) {
         c->is_connect = streq(m->method, "CONNECT");
         c->head_request = streq(m->method, "HEAD");
         c->decision.layer = c->is_connect ? POLICY_LAYER_L4 : POLICY_LAYER_L7;
+        if (c->mitm)
+                return handle_inspected_request(c, m);
         r = parse_target(c, m);
         if (r < 0 || c->state == CONN_CLOSING)
                 return r;
@@ -502,6 +570,11 @@ static int check_exchange_done(Conn *c) {
                 return 0;
         }
         reuse = rm && rm->keep_alive && buffer_is_empty(&c->up_out) && buffer_is_empty(&c->up_in) && !c->up_eof;
+        if (!reuse && c->mitm) {
+                c->state = CONN_CLOSING; /* an inspected tunnel has exactly one upstream */
+                drop_upstream(c);
+                return 0;
+        }
         if (!reuse)
                 drop_upstream(c);
         exchange_reset(c);
@@ -518,12 +591,16 @@ static void tunnel_done_cb(Tunnel *t, int error, void *userdata) {
         conn_free(c);
 }
 
+static int start_mitm(Conn *c);
+
 static int maybe_start_tunnel(Conn *c) {
         const Manager *m = c->manager;
         int r;
 
         if (!buffer_is_empty(&c->out) || !buffer_is_empty(&c->up_out))
                 return 0;
+        if (conn_wants_inspection(c))
+                return start_mitm(c);
         c->io = sd_event_source_disable_unref(c->io);
         c->up_io = sd_event_source_disable_unref(c->up_io);
         (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
@@ -558,6 +635,7 @@ static int conn_process(Conn *c) {
                         break;
                 case CONN_CONNECTING:
                 case CONN_TUNNEL:
+                case CONN_MITM_HANDSHAKE:
                 case CONN_CLOSING:
                 case CONN_LINGER:
                 case _CONN_STATE_MAX:
@@ -581,6 +659,7 @@ static usec_t conn_deadline(Conn *c) {
                        (!buffer_is_empty(&c->in) || c->n_requests == 0 ? l->handshake_timeout : l->idle_timeout);
         case CONN_CONNECTING:
         case CONN_TUNNEL_SETUP:
+        case CONN_MITM_HANDSHAKE:
                 return c->last_activity + l->handshake_timeout;
         case CONN_EXCHANGE:
                 return c->last_activity + l->idle_timeout;
@@ -606,6 +685,53 @@ static int set_events(sd_event_source *s, uint32_t mask) {
         return sd_event_source_set_enabled(s, mask ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 
+/* See leg_open(). */
+static int leg_set_interest(Conn *c, bool up, uint32_t mask) {
+        TlsConn *t = up ? c->up_tls : c->tls;
+
+        if (t)
+                return tls_conn_set_interest(t, mask & EPOLLIN, mask & EPOLLOUT);
+        return set_events(up ? c->up_io : c->io, mask);
+}
+
+static ssize_t leg_read(Conn *c, bool up, Buffer *b) {
+        TlsConn *t = up ? c->up_tls : c->tls;
+        char *p;
+        size_t size;
+        ssize_t n;
+        int r;
+
+        if (!t)
+                return buffer_read_fd(b, up ? c->up_fd : c->fd);
+        r = buffer_reserve(b, &p, &size);
+        if (r < 0)
+                return r;
+        n = tls_conn_read(t, p, size);
+        buffer_commit(b, n > 0 ? (size_t) n : 0);
+        return n;
+}
+
+static ssize_t leg_write(Conn *c, bool up, Buffer *b) {
+        TlsConn *t = up ? c->up_tls : c->tls;
+        ssize_t n;
+
+        if (!t)
+                return buffer_write_fd(b, up ? c->up_fd : c->fd);
+        if (buffer_is_empty(b))
+                return 0;
+        n = tls_conn_write(t, buffer_peek(b), buffer_length(b));
+        if (n > 0)
+                buffer_consume(b, (size_t) n);
+        return n;
+}
+
+static void leg_shutdown(Conn *c) {
+        if (c->tls)
+                tls_conn_shutdown(c->tls);
+        else
+                (void) shutdown(c->fd, SHUT_WR);
+}
+
 /* Settles end states and derives event masks and the timer from the state. */
 static int conn_update(Conn *c) {
         uint32_t mask = 0, up_mask = 0;
@@ -621,7 +747,7 @@ static int conn_update(Conn *c) {
                         c->dead = true;
                         return 0;
                 }
-                (void) shutdown(c->fd, SHUT_WR);
+                leg_shutdown(c);
                 c->state = CONN_LINGER;
                 c->last_activity = now_usec(CLOCK_MONOTONIC);
         }
@@ -629,24 +755,28 @@ static int conn_update(Conn *c) {
                 c->dead = true;
                 return 0;
         }
-        if (!c->client_eof &&
-            ((c->state == CONN_REQUEST && buffer_room(&c->in) > 0) ||
-             (c->state == CONN_EXCHANGE && !c->request_done && buffer_room(&c->in) > 0) || c->state == CONN_LINGER))
-                mask |= EPOLLIN;
-        if (!buffer_is_empty(&c->out) && c->state != CONN_LINGER)
-                mask |= EPOLLOUT;
-        if (c->up_fd >= 0) {
-                if ((c->state == CONN_EXCHANGE && !c->response_done && !c->up_eof && buffer_room(&c->up_in) > 0) ||
-                    c->state == CONN_REQUEST)
-                        up_mask |= EPOLLIN;
-                if (!buffer_is_empty(&c->up_out))
-                        up_mask |= EPOLLOUT;
+        if (c->state != CONN_MITM_HANDSHAKE) {
+                if (!c->client_eof &&
+                    ((c->state == CONN_REQUEST && buffer_room(&c->in) > 0) ||
+                     (c->state == CONN_EXCHANGE && !c->request_done && buffer_room(&c->in) > 0) ||
+                     c->state == CONN_LINGER))
+                        mask |= EPOLLIN;
+                if (!buffer_is_empty(&c->out) && c->state != CONN_LINGER)
+                        mask |= EPOLLOUT;
+                if (leg_open(c, true)) {
+                        if ((c->state == CONN_EXCHANGE && !c->response_done && !c->up_eof &&
+                             buffer_room(&c->up_in) > 0) ||
+                            c->state == CONN_REQUEST)
+                                up_mask |= EPOLLIN;
+                        if (!buffer_is_empty(&c->up_out))
+                                up_mask |= EPOLLOUT;
+                }
+                r = leg_set_interest(c, false, mask);
+                if (r >= 0 && leg_open(c, true))
+                        r = leg_set_interest(c, true, up_mask);
+                if (r < 0)
+                        return r;
         }
-        r = set_events(c->io, mask);
-        if (r >= 0)
-                r = set_events(c->up_io, up_mask);
-        if (r < 0)
-                return r;
         deadline = conn_deadline(c);
         r = sd_event_source_set_time(c->timer, deadline);
         if (r >= 0)
@@ -654,33 +784,18 @@ static int conn_update(Conn *c) {
         return r;
 }
 
-/* The common tail of every callback: process, update, or free the connection. Returns 0 always (a
- * per-connection failure must never disable a shared event source). */
-static int conn_after(Conn *c, int r) {
-        if (r >= 0 && c->state != CONN_TUNNEL)
-                r = conn_process(c);
-        if (r >= 0)
-                r = conn_update(c);
-        if (r < 0 || c->dead) {
-                if (r < 0 && !ERRNO_IS_DISCONNECT(r))
-                        log_debug_errno(r, "Connection from %s (%s) failed: %m", c->client,
-                                        strna(conn_state_to_string(c->state)));
-                conn_free(c);
-        }
-        return 0;
-}
-
 static int client_read(Conn *c) {
         ssize_t n;
 
         if (c->state == CONN_LINGER) {
                 char discard[4096];
-                n = read(c->fd, discard, sizeof(discard));
-                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                n = c->tls ? tls_conn_read(c->tls, discard, sizeof(discard)) : read(c->fd, discard, sizeof(discard));
+                if (n == 0 || (n < 0 && !c->tls && errno != EAGAIN && errno != EINTR) ||
+                    (n < 0 && c->tls && n != -EAGAIN))
                         c->client_eof = true;
                 return 0;
         }
-        n = buffer_read_fd(&c->in, c->fd);
+        n = leg_read(c, false, &c->in);
         if (n == -EAGAIN || n == -EINTR || n == -ENOBUFS)
                 return 0;
         if (n < 0)
@@ -697,38 +812,106 @@ static int client_read(Conn *c) {
         return 0;
 }
 
+static int up_read(Conn *c) {
+        ssize_t n;
+
+        n = leg_read(c, true, &c->up_in);
+        if (n == -EAGAIN || n == -EINTR || n == -ENOBUFS)
+                return 0;
+        if (c->state == CONN_REQUEST) {
+                /* An idle kept-alive upstream spoke or closed: it cannot be reused. */
+                drop_upstream(c);
+                if (c->mitm)
+                        c->state = CONN_CLOSING; /* inspected tunnels have exactly one upstream */
+                return 0;
+        }
+        if (n <= 0)
+                c->up_eof = true;
+        else
+                c->last_activity = now_usec(CLOCK_MONOTONIC);
+        return 0;
+}
+
+static int client_write(Conn *c) {
+        ssize_t n;
+
+        if (buffer_is_empty(&c->out) || !leg_open(c, false))
+                return 0;
+        n = leg_write(c, false, &c->out);
+        if (n < 0 && n != -EAGAIN && n != -EINTR)
+                return (int) n;
+        if (n > 0)
+                c->last_activity = now_usec(CLOCK_MONOTONIC);
+        return 0;
+}
+
+static int up_write(Conn *c) {
+        ssize_t n;
+
+        if (buffer_is_empty(&c->up_out) || !leg_open(c, true))
+                return 0;
+        n = leg_write(c, true, &c->up_out);
+        if (n < 0 && n != -EAGAIN && n != -EINTR) {
+                c->up_eof = true;
+                buffer_done(&c->up_out);
+                if (c->state == CONN_TUNNEL_SETUP)
+                        return (int) n;
+        } else if (n > 0)
+                c->last_activity = now_usec(CLOCK_MONOTONIC);
+        return 0;
+}
+
+/* The common tail of every callback: process, update, or free the connection. Returns 0 always (a
+ * per-connection failure must never disable a shared event source). OpenSSL may hold decrypted bytes that
+ * no epoll event will announce, so TLS legs are read until they run dry. */
+static int conn_after(Conn *c, int r) {
+        for (unsigned i = 0; r >= 0 && c->state != CONN_TUNNEL && c->state != CONN_MITM_HANDSHAKE; i++) {
+                bool again = false;
+
+                r = conn_process(c);
+                if (r < 0 || i >= 64)
+                        break;
+                if (c->tls && SSL_has_pending(tls_conn_ssl(c->tls)) && buffer_room(&c->in) > 0 &&
+                    IN_SET(c->state, CONN_REQUEST, CONN_EXCHANGE) && !c->client_eof) {
+                        r = client_read(c);
+                        again = true;
+                }
+                if (r >= 0 && c->up_tls && SSL_has_pending(tls_conn_ssl(c->up_tls)) && buffer_room(&c->up_in) > 0 &&
+                    c->state == CONN_EXCHANGE && !c->response_done) {
+                        r = up_read(c);
+                        again = true;
+                }
+                size_t out = buffer_length(&c->out), up_out = buffer_length(&c->up_out);
+                if (r >= 0)
+                        r = client_write(c);
+                if (r >= 0)
+                        r = up_write(c);
+                /* Flushed output can unblock the state machine (a tunnel waits for empty buffers). */
+                if (buffer_length(&c->out) != out || buffer_length(&c->up_out) != up_out)
+                        again = true;
+                if (!again)
+                        break;
+        }
+        if (r >= 0)
+                r = conn_update(c);
+        if (r < 0 || c->dead) {
+                if (r < 0 && !ERRNO_IS_DISCONNECT(r))
+                        log_debug_errno(r, "Connection from %s (%s) failed: %m", c->client,
+                                        strna(conn_state_to_string(c->state)));
+                conn_free(c);
+        }
+        return 0;
+}
+
 static int io_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Conn *c = userdata;
         int r = 0;
 
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 r = client_read(c);
-        if (r >= 0 && (revents & EPOLLOUT) && !buffer_is_empty(&c->out)) {
-                ssize_t n = buffer_write_fd(&c->out, c->fd);
-                if (n < 0 && n != -EAGAIN && n != -EINTR)
-                        r = (int) n;
-                else if (n > 0)
-                        c->last_activity = now_usec(CLOCK_MONOTONIC);
-        }
+        if (r >= 0 && (revents & EPOLLOUT))
+                r = client_write(c);
         return conn_after(c, r);
-}
-
-static int up_read(Conn *c) {
-        ssize_t n;
-
-        if (c->state == CONN_REQUEST) {
-                /* An idle kept-alive upstream spoke or closed: it cannot be reused. */
-                drop_upstream(c);
-                return 0;
-        }
-        n = buffer_read_fd(&c->up_in, c->up_fd);
-        if (n == -EAGAIN || n == -EINTR || n == -ENOBUFS)
-                return 0;
-        if (n <= 0)
-                c->up_eof = true;
-        else
-                c->last_activity = now_usec(CLOCK_MONOTONIC);
-        return 0;
 }
 
 static int up_io_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -737,17 +920,90 @@ static int up_io_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 r = up_read(c);
-        if (r >= 0 && c->up_fd >= 0 && (revents & EPOLLOUT) && !buffer_is_empty(&c->up_out)) {
-                ssize_t n = buffer_write_fd(&c->up_out, c->up_fd);
-                if (n < 0 && n != -EAGAIN && n != -EINTR) {
-                        c->up_eof = true;
-                        buffer_done(&c->up_out);
-                        if (c->state == CONN_TUNNEL_SETUP)
-                                r = (int) n;
-                } else if (n > 0)
-                        c->last_activity = now_usec(CLOCK_MONOTONIC);
-        }
+        if (r >= 0 && (revents & EPOLLOUT))
+                r = up_write(c);
         return conn_after(c, r);
+}
+
+/* TlsConn callbacks: the connection cannot tell which direction woke it, so it tries both. */
+static void tls_io(TlsConn *t, void *userdata) {
+        Conn *c = userdata;
+        bool up = t == c->up_tls;
+        int r;
+
+        r = up ? up_read(c) : client_read(c);
+        if (r >= 0)
+                r = up ? up_write(c) : client_write(c);
+        (void) conn_after(c, r);
+}
+
+static void tls_ready(TlsConn *t, void *userdata) {
+        Conn *c = userdata;
+
+        if (++c->handshakes < 2)
+                return (void) conn_update(c);
+        c->state = CONN_REQUEST;
+        c->n_requests = 0;
+        c->last_activity = now_usec(CLOCK_MONOTONIC);
+        (void) conn_after(c, 0);
+}
+
+static void tls_failed(TlsConn *t, int error, void *userdata) {
+        Conn *c = userdata;
+
+        log_notice_errno(error, "event=tls_failed client=%s host=%s leg=%s reason=\"%s\"", c->client,
+                         strna(c->tunnel_host), t == c->up_tls ? "upstream" : "client",
+                         error == -EPROTO ? "TLS handshake or certificate verification failed" :
+                         error == -ETIMEDOUT ? "handshake timed out" : "connection error");
+        conn_free(c);
+}
+
+static const TlsConnCallbacks tls_callbacks = {
+        .ready = tls_ready,
+        .io = tls_io,
+        .failed = tls_failed,
+};
+
+/* Replaces the tunnel with TLS on both legs: our leaf towards the client, a verified client towards the
+ * upstream. Every request inside is then decided at L7. */
+static int start_mitm(Conn *c) {
+        Manager *m = c->manager;
+        SSL_CTX *leaf;
+        bool is_ip;
+        unsigned char ip[16];
+        int r;
+
+        if (!buffer_is_empty(&c->in))
+                return -EPROTO; /* TLS bytes sent before our 200: cannot be handed to OpenSSL */
+        r = leaf_cache_get(m->leaf_cache, c->host, &leaf);
+        if (r < 0)
+                return r;
+        c->tunnel_host = strdup(c->host);
+        if (!c->tunnel_host)
+                return -ENOMEM;
+        c->tunnel_port = c->port;
+        c->reason = "tunnel inspected (TLS)";
+        conn_log(c, NULL);
+        c->io = sd_event_source_disable_unref(c->io);
+        c->up_io = sd_event_source_disable_unref(c->up_io);
+        is_ip = inet_pton(AF_INET, c->tunnel_host, ip) == 1 || inet_pton(AF_INET6, c->tunnel_host, ip) == 1;
+        r = tls_conn_new(m->event, TAKE_FD(c->fd), leaf, true, NULL, m->settings->limits.handshake_timeout,
+                         &tls_callbacks, c, &c->tls);
+        if (r < 0)
+                return r;
+        r = tls_conn_new(m->event, TAKE_FD(c->up_fd), m->upstream_tls, false, is_ip ? NULL : c->tunnel_host,
+                         m->settings->limits.handshake_timeout, &tls_callbacks, c, &c->up_tls);
+        if (r < 0)
+                return r;
+        if (is_ip && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls_conn_ssl(c->up_tls)), c->tunnel_host) != 1)
+                return -EINVAL;
+        exchange_reset(c);
+        http_parser_next(c->req_parser);
+        c->mitm = true;
+        c->handshakes = 0;
+        c->state = CONN_MITM_HANDSHAKE;
+        c->last_activity = now_usec(CLOCK_MONOTONIC);
+        return 0;
 }
 
 static int timer_cb(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -769,6 +1025,9 @@ static int timer_cb(sd_event_source *s, uint64_t usec, void *userdata) {
                 c->reason = "idle timeout";
                 r = c->response_started ? -ETIMEDOUT
                                         : respond_error(c, 504, "gateway_timeout", "upstream did not respond in time");
+                break;
+        case CONN_MITM_HANDSHAKE:
+                c->reason = "TLS handshake timed out";
                 break;
         case CONN_TUNNEL_SETUP:
         case CONN_TUNNEL:
@@ -838,6 +1097,18 @@ void conn_policy_changed(Conn *c) {
         PolicyDecision d;
         const char *q;
 
+        if (c->mitm && (!c->active || !c->host)) {
+                /* An idle inspected tunnel: is its host still reachable at all? */
+                req = (PolicyRequest){ .host = c->tunnel_host, .port = c->tunnel_port };
+                if (policy_check(c->manager->policy, &req, &d) >= 0 && d.allowed) {
+                        c->decision = (PolicyDecision){ .layer = c->decision.layer };
+                        return;
+                }
+                log_notice("event=tunnel_closed client=%s host=%s port=%u reason=\"denied by the reloaded policy\"",
+                           c->client, c->tunnel_host, c->tunnel_port);
+                conn_free(c);
+                return;
+        }
         if (!c->active || !c->host) {
                 c->decision = (PolicyDecision){ .layer = c->decision.layer };
                 return;
@@ -851,7 +1122,8 @@ void conn_policy_changed(Conn *c) {
         }
         if ((!c->is_connect && !path) || policy_check(c->manager->policy, &req, &d) < 0)
                 d = (PolicyDecision){ .layer = c->decision.layer, .reason = "re-check failed" };
-        if (d.allowed && c->is_connect && d.endpoint->protocol == POLICY_PROTOCOL_REST &&
+        /* A tunnel that was not inspected may not become a rest endpoint without inspection. */
+        if (d.allowed && c->state == CONN_TUNNEL && d.endpoint->protocol == POLICY_PROTOCOL_REST &&
             d.endpoint->tls != POLICY_TLS_SKIP)
                 d.allowed = false;
         c->decision = d;

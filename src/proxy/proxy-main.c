@@ -25,6 +25,7 @@ static void help(void) {
                "     --forward-to HOST:PORT    TCP forward destination (the gateway)\n"
                "     --tls-dir DIR             Create or reuse the sandbox CA in DIR\n"
                "     --policy FILE             Policy (JSON or YAML); without it all egress is denied\n"
+               "     --upstream-ca FILE        Extra CA trusted for inspected (MITM) upstreams\n"
                "     --check-policy FILE       Validate a policy file and exit\n"
                "     --sandbox NAME            Sandbox name for log lines\n"
                "     --max-connections N       MaxConnections= (default %u)\n"
@@ -55,6 +56,7 @@ enum {
         ARG_MAX_HEADERS,
         ARG_IDLE_TIMEOUT,
         ARG_HANDSHAKE_TIMEOUT,
+        ARG_UPSTREAM_CA,
 };
 
 static const struct option options[] = {
@@ -74,6 +76,7 @@ static const struct option options[] = {
         { "max-headers", required_argument, NULL, ARG_MAX_HEADERS },
         { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
         { "handshake-timeout", required_argument, NULL, ARG_HANDSHAKE_TIMEOUT },
+        { "upstream-ca", required_argument, NULL, ARG_UPSTREAM_CA },
         {}
 };
 
@@ -104,6 +107,8 @@ static int apply_option(ProxySettings *s, int c, const char *v) {
                 return set_string(&s->policy_path, v);
         case ARG_SANDBOX:
                 return set_string(&s->sandbox, v);
+        case ARG_UPSTREAM_CA:
+                return set_string(&s->upstream_ca, v);
         case ARG_MAX_CONNECTIONS:
                 r = safe_atou(v, &l->max_connections);
                 break;

@@ -160,6 +160,8 @@ Manager *manager_free(Manager *m) {
         policy_free(m->policy);
         free(m->own_networks);
         free(m->forward_host);
+        leaf_cache_free(m->leaf_cache);
+        SSL_CTX_free(m->upstream_tls);
         proxy_ca_done(&m->ca);
         sd_event_unref(m->event);
         return mfree(m);
@@ -193,7 +195,11 @@ int manager_setup_ca(Manager *m) {
         if (r < 0)
                 return r;
         m->have_ca = true;
-        return 0;
+        r = leaf_cache_new(m->ca.cert, m->ca.key, PROXY_LEAF_CACHE_MAX, &m->leaf_cache);
+        if (r < 0)
+                return r;
+        return proxy_upstream_tls_context_new(m->settings->system_ca_bundle ?: PROXY_SYSTEM_CA_BUNDLE,
+                                              m->settings->upstream_ca, &m->upstream_tls);
 }
 
 static void set_accepting(Manager *m, bool on) {

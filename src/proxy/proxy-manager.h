@@ -11,6 +11,7 @@
 #include "policy.h"
 #include "proxy-ca.h"
 #include "proxy-settings.h"
+#include "proxy-tls.h"
 
 typedef struct Conn Conn;
 typedef struct Forward Forward;
@@ -27,6 +28,8 @@ typedef struct Manager {
         size_t n_own_networks;
         ProxyCA ca;
         bool have_ca;
+        LeafCache *leaf_cache;  /* with a CA: TLS inspection of protocol rest endpoints */
+        SSL_CTX *upstream_tls;
 
         int http_fd;
         sd_event_source *http_source;

@@ -32,6 +32,7 @@ void proxy_settings_done(ProxySettings *s) {
         free(s->policy_path);
         free(s->sandbox);
         free(s->system_ca_bundle);
+        free(s->upstream_ca);
 }
 
 static const ConfigTableItem proxy_config_table[] = {
@@ -42,6 +43,7 @@ static const ConfigTableItem proxy_config_table[] = {
         { "Proxy", "Policy", config_parse_path, offsetof(ProxySettings, policy_path), true },
         { "Proxy", "Sandbox", config_parse_string, offsetof(ProxySettings, sandbox), false },
         { "Proxy", "SystemCABundle", config_parse_path, offsetof(ProxySettings, system_ca_bundle), false },
+        { "Proxy", "UpstreamCA", config_parse_path, offsetof(ProxySettings, upstream_ca), true },
         { "Proxy", "MaxConnections", config_parse_unsigned, offsetof(ProxySettings, limits.max_connections), false },
         { "Proxy", "BufferBytes", config_parse_size, offsetof(ProxySettings, limits.buffer_bytes), false },
         { "Proxy", "MaxHeaderBytes", config_parse_unsigned, offsetof(ProxySettings, limits.max_header_bytes), false },

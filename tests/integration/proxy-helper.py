@@ -5,6 +5,7 @@
   proxy-helper.py free-port                 print a free TCP port on 127.0.0.1
   proxy-helper.py echo PORT                 HTTP/1.1 keep-alive server on 127.0.0.1:PORT answering every request
                                             with a JSON echo of method, path and headers
+  proxy-helper.py tls-echo PORT CERT KEY      the same over TLS
   proxy-helper.py notify PATH OUT           receive sd_notify datagrams on PATH and append them to OUT
   proxy-helper.py raw HOST PORT DATA        send DATA (with \\r\\n escapes) and print the whole reply
 """
@@ -55,6 +56,14 @@ def main():
         print(s.getsockname()[1])
     elif cmd == "echo":
         Server(("127.0.0.1", int(sys.argv[2])), Echo).serve_forever()
+    elif cmd == "tls-echo":
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+        ctx.set_alpn_protocols(["http/1.1"])
+        srv = Server(("127.0.0.1", int(sys.argv[2])), Echo)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srv.serve_forever()
     elif cmd == "notify":
         path, out = sys.argv[2], sys.argv[3]
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -62,6 +62,24 @@ python3 "$HELPER" echo "$UP" & PIDS+=($!)
 wait_port "$UP" || { echo "Bail out! echo server did not start"; exit 1; }
 PX=$(free_port)
 FWD=$(free_port)
+
+# HTTPS upstreams for TLS inspection: one with a certificate from a test CA the proxy is told to trust
+# (--upstream-ca), one self-signed that it must refuse.
+TLSUP=$(free_port)
+BADUP=$(free_port)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=test upstream CA" \
+        -keyout "$WORK/upca.key" -out "$WORK/upca.crt" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+        -keyout "$WORK/up.key" -out "$WORK/up.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$WORK/up.ext"
+openssl x509 -req -in "$WORK/up.csr" -CA "$WORK/upca.crt" -CAkey "$WORK/upca.key" -CAcreateserial -days 2 \
+        -extfile "$WORK/up.ext" -out "$WORK/up.crt" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost" -keyout "$WORK/bad.key" -out "$WORK/bad.crt" 2>/dev/null
+python3 "$HELPER" tls-echo "$TLSUP" "$WORK/up.crt" "$WORK/up.key" & PIDS+=($!)
+python3 "$HELPER" tls-echo "$BADUP" "$WORK/bad.crt" "$WORK/bad.key" & PIDS+=($!)
+wait_port "$TLSUP" && wait_port "$BADUP" || { echo "Bail out! TLS echo servers did not start"; exit 1; }
 P="-x http://127.0.0.1:$PX"
 
 write_policy() {
@@ -86,6 +104,15 @@ network_policies:
       - host: localhost
         port: $UP
         allowed_ips: [127.0.0.0/8, "::1"]
+  inspected:
+    name: HTTPS with TLS inspection
+    endpoints:
+      - host: localhost
+        ports: [$TLSUP, $BADUP]
+        protocol: rest
+        rules:
+          - allow: {method: GET, path: "/inspected/**"}
+        allowed_ips: [127.0.0.0/8, "::1"]
   ssrf:
     name: allowed by name but internal without allowed_ips
     endpoints:
@@ -100,7 +127,7 @@ start_proxy() {
         wait_file "$WORK/notify.bound" || return 1
         NOTIFY_SOCKET="$WORK/notify.sock" "$PROXY" --listen "127.0.0.1:$PX" --forward-listen "127.0.0.1:$FWD" \
                 --forward-to "127.0.0.1:$UP" --tls-dir "$WORK/tls" --policy "$WORK/policy.yaml" \
-                --sandbox itest "$@" 2>>"$WORK/proxy.log" &
+                --upstream-ca "$WORK/upca.crt" --sandbox itest "$@" 2>>"$WORK/proxy.log" &
         PROXY_PID=$!
         wait_grep "$WORK/notify" "READY=1"
 }
@@ -167,6 +194,24 @@ expect "CONNECT denial JSON" "$out" '{"error":"policy_denied","layer":"l4","host
 out=$(python3 "$HELPER" raw 127.0.0.1 "$PX" "CONNECT 127.0.0.2:$UP HTTP/1.1\r\nHost: x\r\n\r\n" 2>&1)
 expect "SSRF: internal address denied without allowed_ips" "$out" "is internal"
 expect "SSRF denial names the policy" "$out" '"policy":"ssrf"'
+
+# --- TLS inspection ------------------------------------------------------------------------------------
+MITM="--cacert $WORK/tls/ca/ca.crt $P"
+out=$(curl -sS -v $MITM "https://localhost:$TLSUP/inspected/a" 2>&1)
+expect "MITM: allowed request reaches the HTTPS upstream" "$out" '"path": "/inspected/a"'
+expect "MITM: the client sees our leaf certificate" "$out" "issuer: CN=openshell sandbox CA"
+out=$(curl -sS -v $MITM "https://localhost:$TLSUP/inspected/1" "https://localhost:$TLSUP/inspected/2" 2>&1)
+expect "MITM: keep-alive inside the tunnel" "$out" '"path": "/inspected/2"'
+out=$(curl -sS -i $MITM "https://localhost:$TLSUP/secret" 2>&1)
+expect "MITM: L7 denial inside the tunnel is 403" "$out" "HTTP/1.1 403"
+expect "MITM: L7 denial JSON" "$out" '"layer":"l7","host":"localhost","port":'"$TLSUP"',"method":"GET","path":"/secret","policy":"inspected"'
+out=$(curl -sS -i $MITM -H "Host: evil.example" "https://localhost:$TLSUP/inspected/a" 2>&1)
+expect "MITM: Host must match the CONNECT target" "$out" "Host header does not match"
+out=$(curl -sS $MITM "https://localhost:$BADUP/inspected/a" 2>&1); rc=$?
+if [ "$rc" -ne 0 ]; then ok "MITM: an upstream with an untrusted certificate is refused"; else fail "MITM: untrusted upstream refused" "$out"; fi
+expect "MITM: upstream verification failure logged" "$(cat "$WORK/proxy.log")" "leg=upstream"
+out=$(curl -sS --cacert "$WORK/tls/ca/ca-bundle.crt" $P "https://localhost:$TLSUP/inspected/bundle" 2>&1)
+expect "MITM: ca-bundle.crt works as the agent's CA file" "$out" '"path": "/inspected/bundle"'
 
 # --- limits and bad input ---------------------------------------------------------------------------------
 big=$(head -c 40000 /dev/zero | tr '\0' a)
