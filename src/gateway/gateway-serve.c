@@ -42,18 +42,23 @@ int gateway_collect_activated(ActivatedFd ret[], size_t max, size_t *ret_n) {
         return n;
 }
 
-/* The server certificate must name every address sandboxes and clients dial. */
-static int listener_sans(const ListenSet *set, char ***ret) {
+/* The server certificate must name every address sandboxes and clients dial: those of the listeners
+ * actually in use (socket-activated or bound here). */
+static int listener_sans(const Manager *m, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         char host[INET6_ADDRSTRLEN];
         int r;
 
-        for (size_t i = 0; i < set->n; i++) {
-                const ListenAddress *a = &set->items[i].address;
-                if (listen_address_is_unspecified(a))
+        for (size_t i = 0; i < m->n_listeners; i++) {
+                ListenAddress a = {};
+                socklen_t len = sizeof(a.in6);
+
+                if (getsockname(m->listeners[i].fd, &a.sa, &len) < 0 || !IN_SET(a.sa.sa_family, AF_INET, AF_INET6))
                         continue;
-                if (!inet_ntop(a->sa.sa_family, a->sa.sa_family == AF_INET6 ? (const void *) &a->in6.sin6_addr
-                                                                             : (const void *) &a->in.sin_addr,
+                if (listen_address_is_unspecified(&a))
+                        continue;
+                if (!inet_ntop(a.sa.sa_family, a.sa.sa_family == AF_INET6 ? (const void *) &a.in6.sin6_addr
+                                                                           : (const void *) &a.in.sin_addr,
                                host, sizeof(host)))
                         continue;
                 if (strv_contains(l, host))
@@ -66,7 +71,7 @@ static int listener_sans(const ListenSet *set, char ***ret) {
         return 0;
 }
 
-static int setup_tls(Manager *m, const GatewayConfig *c, const ListenSet *set) {
+static int setup_tls(Manager *m, const GatewayConfig *c) {
         _cleanup_strv_free_ char **sans = NULL;
         _cleanup_free_ char *cert = path_join(c->tls_dir, GATEWAY_TLS_SERVER_CERT),
                             *key = path_join(c->tls_dir, GATEWAY_TLS_SERVER_KEY),
@@ -80,7 +85,7 @@ static int setup_tls(Manager *m, const GatewayConfig *c, const ListenSet *set) {
                             "client is an administrator. Use this only for tests on a trusted host.");
                 return 0;
         }
-        if (!cert || !key || !ca || listener_sans(set, &sans) < 0)
+        if (!cert || !key || !ca || listener_sans(m, &sans) < 0)
                 return log_oom();
         /* Idempotent: keeps valid material, creates what is missing. A read-only TLSDir provisioned by an
          * administrator is used as it is. */
@@ -223,9 +228,7 @@ int gateway_serve(const char *config_path, bool user) {
         r = manager_new(e, &c, &m);
         if (r < 0)
                 return log_oom();
-        r = setup_tls(m, &c, &set);
-        if (r < 0)
-                return r;
+
         r = store_open(c.state_dir, &store);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the state directory %s: %m", c.state_dir);
@@ -242,7 +245,12 @@ int gateway_serve(const char *config_path, bool user) {
                 .watch_timeout_default = MIN(GATEWAY_WATCH_TIMEOUT_USEC_DEFAULT, c.limits.watch_timeout_usec),
                 .watch_timeout_max = c.limits.watch_timeout_usec,
         };
+        /* Listeners first: the server certificate must name their addresses. Nothing is accepted before
+         * the loop runs, and by then the TLS context exists. */
         r = setup_listeners(m, &set);
+        if (r < 0)
+                return r;
+        r = setup_tls(m, &c);
         if (r < 0)
                 return r;
         manager_update_idle(m);

@@ -75,7 +75,9 @@ PY
 PIDS+=($!)
 for _ in $(seq 100); do [ -S "$WORK/notify.sock" ] && break; sleep 0.05; done
 
-NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=400000 systemd-socket-activate \
+# systemd-socket-activate passes only the variables named with -E (as a unit's environment would).
+ENVS=(-E HOME -E XDG_CONFIG_HOME -E XDG_RUNTIME_DIR -E DBUS_SESSION_BUS_ADDRESS)
+systemd-socket-activate "${ENVS[@]}" -E NOTIFY_SOCKET="$WORK/notify.sock" -E WATCHDOG_USEC=400000 \
         -l "127.0.0.1:$API_PORT" -l "127.0.0.2:$CB_PORT" --fdname=api:callback \
         "$GATEWAY" --user --config "$WORK/gateway.conf" >"$WORK/gateway.log" 2>&1 &
 GW_PID=$!
@@ -102,7 +104,7 @@ expect "watchdog pings sent" "$(cat "$WORK/notify.log")" 'WATCHDOG=1'
 
 # An fd name other than api/callback is refused: fail closed.
 P3=$(free_port)
-systemd-socket-activate -l "127.0.0.1:$P3" --fdname=admin \
+systemd-socket-activate "${ENVS[@]}" -l "127.0.0.1:$P3" --fdname=admin \
         "$GATEWAY" --user --config "$WORK/gateway.conf" >"$WORK/bad.log" 2>&1 &
 BAD_PID=$!
 PIDS+=($BAD_PID)
