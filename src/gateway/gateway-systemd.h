@@ -10,6 +10,7 @@
 
 #include "gateway-sandbox-ops.h"
 #include "macro.h"
+#include "time-util.h"
 
 /* How long the one synchronous call (reading a unit's ActiveState for GET) may take. */
 #define GATEWAY_BUS_STATE_TIMEOUT_USEC (1 * USEC_PER_SEC)
