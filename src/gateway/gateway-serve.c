@@ -191,23 +191,11 @@ static int load_config(const char *config_path, bool user, GatewayConfig *c, Lis
         return 0;
 }
 
-int gateway_serve(const char *config_path, bool user) {
-        _cleanup_(gateway_config_donep) GatewayConfig c = {};
+/* SIGTERM/SIGINT end the loop; the watchdog is pinged from it when $WATCHDOG_USEC asks for that. */
+static int setup_event_loop(sd_event **ret) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
-        _cleanup_(store_freep) Store *store = NULL;
-        _cleanup_(gateway_systemd_freep) GatewaySystemd *sd = NULL;
-        _cleanup_(manager_freep) Manager *m = NULL;
-        _cleanup_free_ char *cb = NULL;
         sigset_t mask;
-        ListenSet set;
         int r;
-
-        r = gateway_config_init(&c, user);
-        if (r < 0)
-                return log_error_errno(r, "Failed to set up the default configuration: %m");
-        r = load_config(config_path, user, &c, &set);
-        if (r < 0)
-                return r;
 
         (void) signal(SIGPIPE, SIG_IGN); /* OpenSSL writes to sockets with write() */
         sigemptyset(&mask);
@@ -224,6 +212,30 @@ int gateway_serve(const char *config_path, bool user) {
                 r = sd_event_set_watchdog(e, true);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the event loop: %m");
+        *ret = TAKE_PTR(e);
+        return 0;
+}
+
+int gateway_serve(const char *config_path, bool user) {
+        _cleanup_(gateway_config_donep) GatewayConfig c = {};
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_(gateway_systemd_freep) GatewaySystemd *sd = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_free_ char *cb = NULL;
+        ListenSet set;
+        int r;
+
+        r = gateway_config_init(&c, user);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the default configuration: %m");
+        r = load_config(config_path, user, &c, &set);
+        if (r < 0)
+                return r;
+
+        r = setup_event_loop(&e);
+        if (r < 0)
+                return r;
 
         r = manager_new(e, &c, &m);
         if (r < 0)
