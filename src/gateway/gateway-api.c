@@ -6,6 +6,7 @@
 
 #include "alloc-util.h"
 #include "gateway-api.h"
+#include "gateway-journal.h"
 #include "gateway-pki.h"
 #include "json-util.h"
 #include "log.h"
@@ -310,6 +311,31 @@ int api_policy_response(const ApiContext *ctx, const char *name, bool changed, A
         return api_ok(r, 200, j);
 }
 
+static int handle_sandbox_logs(const ApiContext *ctx, const RouteMatch *m, ApiResponse *r) {
+        cJSON *rec = NULL, *lines = NULL, *j;
+        unsigned n = JOURNAL_LINES_DEFAULT;
+        char buf[16];
+        int e;
+
+        if (query_get(m->query, "lines", buf, sizeof(buf)) >= 0 &&
+            (safe_atou(buf, &n) < 0 || n == 0 || n > JOURNAL_LINES_MAX))
+                return api_error(r, 400, "bad_request", "lines: expected 1..1000");
+        e = store_sandbox_get(ctx->store, m->name, &rec);
+        if (e < 0)
+                return api_errno(r, e, "bad_request", NULL);
+        cJSON_Delete(rec);
+        e = ctx->ops->logs(ctx->ops_userdata, m->name, n, &lines);
+        if (e < 0)
+                return log_warning_errno(e, "Failed to read the journal for sandbox '%s': %m", m->name),
+                       api_error(r, 502, "journal_error", "Cannot read the journal");
+        j = cJSON_CreateObject();
+        if (!j || !cJSON_AddStringToObject(j, "name", m->name) || !cJSON_AddItemToObject(j, "lines", lines)) {
+                cJSON_Delete(lines);
+                j = (cJSON_Delete(j), NULL);
+        }
+        return api_ok(r, 200, j);
+}
+
 static int handle_policy_get(const ApiContext *ctx, const RouteMatch *m, ApiResponse *r) {
         _cleanup_json_ cJSON *policy = NULL;
         char buf[32];
@@ -431,6 +457,8 @@ static int dispatch(const ApiContext *ctx, const ApiRequest *req, const RouteMat
                 return handle_sandbox_start_stop(ctx, m, true, r);
         case ROUTE_SANDBOX_STOP:
                 return handle_sandbox_start_stop(ctx, m, false, r);
+        case ROUTE_SANDBOX_LOGS:
+                return handle_sandbox_logs(ctx, m, r);
         case ROUTE_POLICY_GET:
                 return handle_policy_get(ctx, m, r);
         case ROUTE_POLICY_SET:

@@ -10,6 +10,7 @@
  *   GET    /v1/sandboxes/NAME               yes    yes          -              yes
  *   DELETE /v1/sandboxes/NAME               yes    -            -              -
  *   POST   /v1/sandboxes/NAME/start|stop    yes    -            -              -
+ *   GET    /v1/sandboxes/NAME/logs          yes    -            -              -
  *   GET    /v1/sandboxes/NAME/policy        yes    yes          -              yes
  *   PUT    /v1/sandboxes/NAME/policy        yes    -            -              -
  *   GET    /v1/sandboxes/NAME/credentials   -      yes          -              yes   (secret values)
@@ -56,6 +57,7 @@ typedef enum GatewayRoute {
         ROUTE_SANDBOX_DELETE,
         ROUTE_SANDBOX_START,
         ROUTE_SANDBOX_STOP,
+        ROUTE_SANDBOX_LOGS,
         ROUTE_POLICY_GET,
         ROUTE_POLICY_SET,
         ROUTE_CREDENTIALS_GET,

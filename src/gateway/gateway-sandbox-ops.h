@@ -6,6 +6,8 @@
  * openshell-sandbox-generator reads it, and talks to systemd over sd-bus without blocking the loop:
  * daemon-reload and start/stop jobs are queued asynchronously, their failures logged. */
 
+#include <cjson/cJSON.h>
+
 #include "sandbox-spec.h"
 
 typedef struct SandboxOps {
@@ -18,4 +20,6 @@ typedef struct SandboxOps {
         int (*stop)(void *userdata, const char *name, char **ret_error);
         /* The umbrella unit's ActiveState ("active", "inactive", "failed", ...), or -errno. */
         int (*state)(void *userdata, const char *name, char **ret_state);
+        /* The last 'lines' journal entries of the sandbox's units, oldest first (gateway-journal.h). */
+        int (*logs)(void *userdata, const char *name, unsigned lines, cJSON **ret);
 } SandboxOps;

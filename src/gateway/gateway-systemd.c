@@ -5,6 +5,7 @@
 
 #include "alloc-util.h"
 #include "fileio.h"
+#include "gateway-journal.h"
 #include "gateway-systemd.h"
 #include "log.h"
 #include "sandbox-install.h"
@@ -234,10 +235,16 @@ static int systemd_state(void *userdata, const char *name, char **ret_state) {
         return r;
 }
 
+static int systemd_logs(void *userdata, const char *name, unsigned lines, cJSON **ret) {
+        GatewaySystemd *s = userdata;
+        return journal_read_sandbox(name, s->user, lines, NULL, ret);
+}
+
 const SandboxOps gateway_systemd_ops = {
         .install = systemd_install,
         .uninstall = systemd_uninstall,
         .start = systemd_start,
         .stop = systemd_stop,
         .state = systemd_state,
+        .logs = systemd_logs,
 };

@@ -49,7 +49,16 @@ static int fake_state(void *ud, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static const SandboxOps fake_ops = { fake_install, fake_uninstall, fake_start, fake_stop, fake_state };
+static int fake_logs(void *ud, const char *name, unsigned lines, cJSON **ret) {
+        cJSON *a = cJSON_CreateArray(), *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "message", "hello");
+        cJSON_AddNumberToObject(o, "asked", lines);
+        cJSON_AddItemToArray(a, o);
+        *ret = a;
+        return 0;
+}
+
+static const SandboxOps fake_ops = { fake_install, fake_uninstall, fake_start, fake_stop, fake_state, fake_logs };
 
 typedef struct Env {
         char *dir;
@@ -158,6 +167,12 @@ TEST(sandbox_crud) {
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes/demo/start", NULL, &o), 202);
         ASSERT_STREQ(e.fake.last, "start demo");
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes/nope/start", NULL, &o), 404);
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo/logs?lines=7", NULL, &o), 200);
+        ASSERT_CONTAINS(o, "\"lines\":[{\"message\":\"hello\",\"asked\":7}]");
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo/logs?lines=0", NULL, &o), 400);
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo/logs?lines=5000", NULL, &o), 400);
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/nope/logs", NULL, &o), 404);
+        ASSERT_EQ(call(&e, &sbx_demo, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo/logs", NULL, &o), 403);
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "DELETE", "/v1/sandboxes/demo", NULL, &o), 200);
         ASSERT_STREQ(e.fake.last, "uninstall demo");
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo", NULL, &o), 404);

@@ -38,6 +38,7 @@ TEST(routing) {
         ASSERT_EQ(route("DELETE", "/v1/sandboxes/demo"), ROUTE_SANDBOX_DELETE);
         ASSERT_EQ(route("POST", "/v1/sandboxes/demo/start"), ROUTE_SANDBOX_START);
         ASSERT_EQ(route("POST", "/v1/sandboxes/demo/stop"), ROUTE_SANDBOX_STOP);
+        ASSERT_EQ(route("GET", "/v1/sandboxes/demo/logs?lines=5"), ROUTE_SANDBOX_LOGS);
         ASSERT_EQ(route("GET", "/v1/sandboxes/demo/policy"), ROUTE_POLICY_GET);
         ASSERT_EQ(route("PUT", "/v1/sandboxes/demo/policy"), ROUTE_POLICY_SET);
         ASSERT_EQ(route("GET", "/v1/sandboxes/demo/credentials"), ROUTE_CREDENTIALS_GET);
@@ -99,6 +100,7 @@ TEST(authorization_matrix) {
                 { "DELETE", "/v1/sandboxes/demo", 0, -EPERM, -EPERM, -EPERM, -EPERM },
                 { "POST", "/v1/sandboxes/demo/start", 0, -EPERM, -EPERM, -EPERM, -EPERM },
                 { "POST", "/v1/sandboxes/demo/stop", 0, -EPERM, -EPERM, -EPERM, -EPERM },
+                { "GET", "/v1/sandboxes/demo/logs", 0, -EPERM, -EPERM, -EPERM, -EPERM },
                 { "GET", "/v1/sandboxes/demo/policy", 0, 0, -EPERM, 0, 0 },
                 { "PUT", "/v1/sandboxes/demo/policy", 0, -EPERM, -EPERM, -EPERM, -EPERM },
                 { "GET", "/v1/sandboxes/demo/credentials", -EPERM, 0, -EPERM, 0, -EPERM },
