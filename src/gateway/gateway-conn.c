@@ -107,6 +107,22 @@ static int conn_arm_timer(Conn *c, usec_t usec) {
         return sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 
+/* Reason phrases (RFC 9110 15) for the statuses the API uses that the shared table lacks. */
+static const char *status_reason(unsigned status) {
+        switch (status) {
+        case 201:
+                return "Created";
+        case 202:
+                return "Accepted";
+        case 409:
+                return "Conflict";
+        case 411:
+                return "Length Required";
+        default:
+                return http_status_reason(status);
+        }
+}
+
 static int conn_queue(Conn *c, unsigned status, const char *extra_headers, const char *body) {
         size_t n = strlen(body);
         char *out;
@@ -117,7 +133,7 @@ static int conn_queue(Conn *c, unsigned status, const char *extra_headers, const
                             "Cache-Control: no-store\r\n"
                             "%s%s"
                             "\r\n%s\n",
-                            status, http_status_reason(status), n + 1, strempty(extra_headers),
+                            status, status_reason(status), n + 1, strempty(extra_headers),
                             c->close_after ? "Connection: close\r\n" : "", body);
         if (!out)
                 return -ENOMEM;

@@ -107,8 +107,8 @@ out=$(curl -sS --max-time 10 --cacert "$TLS/ca.crt" --cert "$TLS/server.crt" --k
 
 # 7-8. sandboxes: created by the administrator, each gets its own certificate
 for s in demo other; do
-        out=$(admin -X POST --data "{\"spec\":{\"name\":\"$s\",\"image\":\"localhost/agent:latest\"},\"policy\":{\"version\":1}}" "$API/v1/sandboxes")
-        expect "sandbox $s created" "$out" "\"name\":\"$s\""
+        out=$(admin -i -X POST --data "{\"spec\":{\"name\":\"$s\",\"image\":\"localhost/agent:latest\"},\"policy\":{\"version\":1}}" "$API/v1/sandboxes")
+        expect "sandbox $s created (201 Created)" "$out" "HTTP/1.1 201 Created"$'\r'
 done
 DEMO=$STATE/sandboxes/demo/tls
 OTHER=$STATE/sandboxes/other/tls
