@@ -10,19 +10,43 @@
 #include "fd-util.h"
 #include "log.h"
 #include "proxy-conn-internal.h"
+#include "proxy-credentials.h"
 #include "proxy-log.h"
 #include "proxy-request.h"
 #include "proxy-response.h"
 #include "proxy-tls.h"
 #include "string-util.h"
 
+/* Swaps credential placeholders for real values (the log keeps c->target with the placeholder). */
+static int substitute_credentials(Conn *c, HttpMessage *m, char **target) {
+        _cleanup_free_ char *key = NULL, *detail = NULL;
+        int r;
+
+        r = credential_substitute_request(c->manager->credentials, c->host, m, target, &key);
+        if (r != -ENOKEY && r != -EACCES)
+                return r;
+        detail = asprintf_safe(r == -ENOKEY ? "unknown credential placeholder %s" :
+                                              "credential %s is not bound to this host", strna(key));
+        c->decision.layer = POLICY_LAYER_L7;
+        c->reason = r == -ENOKEY ? "unknown credential placeholder" : "credential endpoint mismatch";
+        r = conn_respond_denied_full(c, r == -ENOKEY ? "unknown_credential" : "credential_endpoint_mismatch",
+                                     detail ?: "credential refused", false);
+        return r < 0 ? r : 1;
+}
+
 static int start_exchange(Conn *c) {
         HttpMessage *m = http_parser_message(c->req_parser);
-        _cleanup_free_ char *head = NULL;
+        _cleanup_erase_ char *head = NULL;
+        _cleanup_free_ char *target = strdup(c->target);
         size_t size;
         int r;
 
-        r = proxy_format_upstream_head(m, c->target, c->authority, &head, &size);
+        if (!target)
+                return -ENOMEM;
+        r = substitute_credentials(c, m, &target);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = proxy_format_upstream_head(m, target, c->authority, &head, &size);
         if (r < 0)
                 return r;
         r = buffer_append(&c->up_out, head, size);

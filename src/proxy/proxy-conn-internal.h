@@ -61,6 +61,7 @@ bool conn_wants_inspection(const Conn *c);
 bool conn_leg_open(const Conn *c, bool up);
 int conn_respond_error(Conn *c, unsigned status, const char *code, const char *detail);
 int conn_respond_denied(Conn *c, const char *detail, bool keep_alive);
+int conn_respond_denied_full(Conn *c, const char *error, const char *detail, bool keep_alive);
 int conn_respond_and_close(Conn *c, char *data, size_t size);
 int conn_client_read(Conn *c);
 int conn_up_read(Conn *c);

@@ -159,7 +159,12 @@ int conn_respond_error(Conn *c, unsigned status, const char *code, const char *d
 }
 
 int conn_respond_denied(Conn *c, const char *detail, bool keep_alive) {
+        return conn_respond_denied_full(c, NULL, detail, keep_alive);
+}
+
+int conn_respond_denied_full(Conn *c, const char *error, const char *detail, bool keep_alive) {
         ProxyDenial d = {
+                .error = error,
                 .layer = c->decision.layer,
                 .host = c->host,
                 .port = c->port,

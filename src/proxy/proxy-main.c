@@ -26,6 +26,7 @@ static void help(void) {
                "     --tls-dir DIR             Create or reuse the sandbox CA in DIR\n"
                "     --policy FILE             Policy (JSON or YAML); without it all egress is denied\n"
                "     --upstream-ca FILE        Extra CA trusted for inspected (MITM) upstreams\n"
+               "     --credentials FILE        Real values for openshell:resolve:env:KEY placeholders\n"
                "     --check-policy FILE       Validate a policy file and exit\n"
                "     --sandbox NAME            Sandbox name for log lines\n"
                "     --max-connections N       MaxConnections= (default %u)\n"
@@ -57,6 +58,7 @@ enum {
         ARG_IDLE_TIMEOUT,
         ARG_HANDSHAKE_TIMEOUT,
         ARG_UPSTREAM_CA,
+        ARG_CREDENTIALS,
 };
 
 static const struct option options[] = {
@@ -77,6 +79,7 @@ static const struct option options[] = {
         { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
         { "handshake-timeout", required_argument, NULL, ARG_HANDSHAKE_TIMEOUT },
         { "upstream-ca", required_argument, NULL, ARG_UPSTREAM_CA },
+        { "credentials", required_argument, NULL, ARG_CREDENTIALS },
         {}
 };
 
@@ -109,6 +112,8 @@ static int apply_option(ProxySettings *s, int c, const char *v) {
                 return set_string(&s->sandbox, v);
         case ARG_UPSTREAM_CA:
                 return set_string(&s->upstream_ca, v);
+        case ARG_CREDENTIALS:
+                return set_string(&s->credentials_path, v);
         case ARG_MAX_CONNECTIONS:
                 r = safe_atou(v, &l->max_connections);
                 break;
@@ -208,8 +213,7 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(r, "Failed to set up the proxy: %m");
         r = manager_load_policy(m, &err);
         if (r < 0)
-                return log_error_errno(r, "Refusing to start with an invalid policy %s: %s", settings.policy_path,
-                                       strna(err));
+                return log_error_errno(r, "Refusing to start with an invalid policy or credentials: %s", strna(err));
         if (!settings.policy_path)
                 log_warning("No --policy given: all egress is denied.");
         r = manager_start_listeners(m);

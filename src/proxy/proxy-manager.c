@@ -161,6 +161,7 @@ Manager *manager_free(Manager *m) {
         free(m->own_networks);
         free(m->forward_host);
         leaf_cache_free(m->leaf_cache);
+        credential_store_free(m->credentials);
         SSL_CTX_free(m->upstream_tls);
         proxy_ca_done(&m->ca);
         sd_event_unref(m->event);
@@ -169,13 +170,24 @@ Manager *manager_free(Manager *m) {
 
 int manager_load_policy(Manager *m, char **ret_error) {
         _cleanup_(policy_freep) Policy *p = NULL, *old = NULL;
+        _cleanup_(credential_store_freep) CredentialStore *creds = NULL;
         int r;
 
+        if (m->settings->credentials_path) {
+                r = credential_store_load(m->settings->credentials_path, &creds, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (m->settings->policy_path) {
+                r = policy_load(m->settings->policy_path, &p, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        /* Both parsed: now swap, credentials first (they are only read at request time). */
+        credential_store_free(m->credentials);
+        m->credentials = TAKE_PTR(creds);
         if (!m->settings->policy_path)
                 return 0; /* no policy: everything is denied */
-        r = policy_load(m->settings->policy_path, &p, ret_error);
-        if (r < 0)
-                return r;
         old = TAKE_PTR(m->policy);
         m->policy = TAKE_PTR(p);
         /* Live connections hold decisions pointing into the old policy: re-decide them first. */

@@ -10,6 +10,7 @@
 #include "http-message.h"
 #include "policy.h"
 #include "proxy-ca.h"
+#include "proxy-credentials.h"
 #include "proxy-settings.h"
 #include "proxy-tls.h"
 
@@ -28,6 +29,7 @@ typedef struct Manager {
         size_t n_own_networks;
         ProxyCA ca;
         bool have_ca;
+        CredentialStore *credentials; /* NULL: every placeholder is unknown */
         LeafCache *leaf_cache;  /* with a CA: TLS inspection of protocol rest endpoints */
         SSL_CTX *upstream_tls;
 

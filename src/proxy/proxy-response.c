@@ -24,7 +24,7 @@ int proxy_denial_json(const ProxyDenial *d, char **ret) {
 
         if (!o)
                 return -ENOMEM;
-        r = add_string_or_null(o, "error", "policy_denied");
+        r = add_string_or_null(o, "error", d->error ?: "policy_denied");
         if (r >= 0)
                 r = add_string_or_null(o, "layer", policy_layer_to_string(d->layer));
         if (r >= 0)

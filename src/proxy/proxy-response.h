@@ -11,6 +11,7 @@
 #include "policy.h"
 
 typedef struct ProxyDenial {
+        const char *error; /* NULL: "policy_denied" */
         PolicyLayer layer;
         const char *host;
         uint16_t port;

@@ -33,6 +33,7 @@ void proxy_settings_done(ProxySettings *s) {
         free(s->sandbox);
         free(s->system_ca_bundle);
         free(s->upstream_ca);
+        free(s->credentials_path);
 }
 
 static const ConfigTableItem proxy_config_table[] = {
@@ -44,6 +45,7 @@ static const ConfigTableItem proxy_config_table[] = {
         { "Proxy", "Sandbox", config_parse_string, offsetof(ProxySettings, sandbox), false },
         { "Proxy", "SystemCABundle", config_parse_path, offsetof(ProxySettings, system_ca_bundle), false },
         { "Proxy", "UpstreamCA", config_parse_path, offsetof(ProxySettings, upstream_ca), true },
+        { "Proxy", "Credentials", config_parse_path, offsetof(ProxySettings, credentials_path), true },
         { "Proxy", "MaxConnections", config_parse_unsigned, offsetof(ProxySettings, limits.max_connections), false },
         { "Proxy", "BufferBytes", config_parse_size, offsetof(ProxySettings, limits.buffer_bytes), false },
         { "Proxy", "MaxHeaderBytes", config_parse_unsigned, offsetof(ProxySettings, limits.max_header_bytes), false },

@@ -41,7 +41,8 @@ typedef struct ProxySettings {
         char *policy_path;    /* NULL: deny everything */
         char *sandbox;        /* for log fields */
         char *system_ca_bundle;
-        char *upstream_ca;    /* extra CA trusted for inspected upstreams, besides the system roots */
+        char *upstream_ca;
+        char *credentials_path; /* real values for credential placeholders */    /* extra CA trusted for inspected upstreams, besides the system roots */
         ProxyLimits limits;
 } ProxySettings;
 

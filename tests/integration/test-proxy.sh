@@ -127,7 +127,8 @@ start_proxy() {
         wait_file "$WORK/notify.bound" || return 1
         NOTIFY_SOCKET="$WORK/notify.sock" "$PROXY" --listen "127.0.0.1:$PX" --forward-listen "127.0.0.1:$FWD" \
                 --forward-to "127.0.0.1:$UP" --tls-dir "$WORK/tls" --policy "$WORK/policy.yaml" \
-                --upstream-ca "$WORK/upca.crt" --sandbox itest "$@" 2>>"$WORK/proxy.log" &
+                --upstream-ca "$WORK/upca.crt" --credentials "$WORK/creds.json" --sandbox itest "$@" \
+                2>>"$WORK/proxy.log" &
         PROXY_PID=$!
         wait_grep "$WORK/notify" "READY=1"
 }
@@ -138,6 +139,12 @@ stop_proxy() {
         PROXY_PID=
 }
 
+cat >"$WORK/creds.json" <<CREDS
+{"credentials": {
+  "TOKEN": {"value": "s3cr3t-value", "hosts": ["127.0.0.1", "localhost"]},
+  "ELSEWHERE": {"value": "not-for-you", "hosts": ["other.example"]}
+}}
+CREDS
 echo "# proxy on 127.0.0.1:$PX, forward 127.0.0.1:$FWD, upstream 127.0.0.1:$UP, work dir $WORK"
 write_policy
 
@@ -212,6 +219,24 @@ if [ "$rc" -ne 0 ]; then ok "MITM: an upstream with an untrusted certificate is 
 expect "MITM: upstream verification failure logged" "$(cat "$WORK/proxy.log")" "leg=upstream"
 out=$(curl -sS --cacert "$WORK/tls/ca/ca-bundle.crt" $P "https://localhost:$TLSUP/inspected/bundle" 2>&1)
 expect "MITM: ca-bundle.crt works as the agent's CA file" "$out" '"path": "/inspected/bundle"'
+
+# --- credential placeholders ------------------------------------------------------------------------
+PH="openshell:resolve:env"
+out=$(curl -sS $P -H "Authorization: Bearer $PH:TOKEN" "http://127.0.0.1:$UP/allowed/c?k=$PH:TOKEN" 2>&1)
+expect "credentials: Bearer placeholder replaced" "$out" '"Authorization": "Bearer s3cr3t-value"'
+expect "credentials: query placeholder replaced" "$out" '"path": "/allowed/c?k=s3cr3t-value"'
+out=$(curl -sS $P "http://127.0.0.1:$UP/allowed/openshell%3Aresolve%3Aenv%3ATOKEN/x" 2>&1)
+expect "credentials: path segment placeholder replaced" "$out" '"path": "/allowed/s3cr3t-value/x"'
+out=$(curl -sS $P -u "user:$PH:TOKEN" "http://127.0.0.1:$UP/allowed/basic" 2>&1)
+expect "credentials: Basic auth decoded, replaced, re-encoded" "$out" "\"Basic $(printf 'user:s3cr3t-value' | base64)\""
+out=$(curl -sS -i $P -H "X-Key: $PH:ELSEWHERE" "http://127.0.0.1:$UP/allowed/m" 2>&1)
+expect "credentials: placeholder for another host is 403" "$out" '"error":"credential_endpoint_mismatch"'
+expect_not "credentials: mismatched value never sent" "$out" "not-for-you"
+out=$(curl -sS -i $P -H "X-Key: $PH:NOPE" "http://127.0.0.1:$UP/allowed/u" 2>&1)
+expect "credentials: unknown placeholder fails closed" "$out" '"error":"unknown_credential"'
+out=$(curl -sS --cacert "$WORK/tls/ca/ca.crt" $P -H "Authorization: Bearer $PH:TOKEN" "https://localhost:$TLSUP/inspected/cred" 2>&1)
+expect "credentials: replaced inside an inspected tunnel" "$out" '"Authorization": "Bearer s3cr3t-value"'
+expect_not "credentials: real value never logged" "$(cat "$WORK/proxy.log")" "s3cr3t"
 
 # --- limits and bad input ---------------------------------------------------------------------------------
 big=$(head -c 40000 /dev/zero | tr '\0' a)
