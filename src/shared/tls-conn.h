@@ -14,7 +14,10 @@
  * callbacks.failed(); the owner then frees the connection (it may do so inside any callback, which is the
  * last thing the connection does before returning to the loop).
  *
- * A plaintext connection (ctx == NULL) is "ready" on its first loop iteration. */
+ * A plaintext connection (ctx == NULL) is "ready" on its first loop iteration.
+ *
+ * OpenSSL writes to the socket with write(): a program using this must ignore SIGPIPE (the gateway does in
+ * gateway_serve()), or a peer that hangs up mid-response kills it. */
 
 #include <openssl/ssl.h>
 #include <stdbool.h>
