@@ -269,6 +269,8 @@ static int handle_sandbox_delete(const ApiContext *ctx, const RouteMatch *m, Api
         if (e < 0)
                 return api_errno(r, e, "bad_request", NULL);
         log_info("Sandbox '%s' deleted.", m->name);
+        /* Parked policy watches learn at once that the sandbox is gone (they answer 404). */
+        strcpy(r->notify_policy, m->name);
         rec = cJSON_CreateObject();
         if (rec && !cJSON_AddStringToObject(rec, "deleted", m->name))
                 rec = (cJSON_Delete(rec), NULL);

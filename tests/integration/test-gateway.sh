@@ -76,7 +76,7 @@ fi
 admin() { curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$TLS/client.crt" --key "$TLS/client.key" "$@" 2>&1; }
 as_sandbox() { local d=$1; shift; curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$d/tls.crt" --key "$d/tls.key" "$@" 2>&1; }
 
-echo "1..22"
+echo "1..24"
 
 # 1. accepted with the CLI certificate
 out=$(admin "$API/v1/health")
@@ -181,6 +181,15 @@ print(data.count(b"HTTP/1.1 200 OK"))
 PY
 )
 [ "$out" = 300 ] && ok "300 pipelined requests answered" || fail "pipelining" "$out"
+
+# 23-24. deleting a sandbox ends its parked watches with 404
+as_sandbox "$OTHER" "$CB/v1/sandboxes/other/policy?watch=1&timeout=50" >"$WORK/watch2.out" &
+WATCH_PID=$!
+sleep 0.3
+out=$(admin -X DELETE "$API/v1/sandboxes/other")
+expect "sandbox deleted" "$out" '"deleted":"other"'
+wait $WATCH_PID
+expect "its parked watch answers not_found" "$(cat "$WORK/watch2.out")" '"error":"not_found"'
 
 kill "$GW_PID"; wait "$GW_PID"; GW_PID=
 [ $FAILED -eq 0 ] || { echo "# gateway log:"; sed 's/^/# /' "$WORK/gateway.log" | tail -40; }
