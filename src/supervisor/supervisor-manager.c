@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -178,6 +179,9 @@ int manager_run(Manager *m) {
         r = manager_setup_signals(m);
         if (r < 0)
                 return r;
+        /* Not PID 1 (podman --init, tests): orphans of our children still come to us to be reaped. */
+        if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+                log_debug_errno(errno, "Failed to become a child subreaper: %m");
         if (m->config->endpoint_url) {
                 r = session_new(m, &m->session);
                 if (r < 0)

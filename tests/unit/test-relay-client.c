@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "alloc-util.h"
+#include "http-message.h"
+#include "relay-client.h"
+#include "string-util.h"
+#include "tests.h"
+
+TEST(endpoint_parse) {
+        RelayEndpoint e;
+
+        ASSERT_OK(relay_endpoint_parse("https://10.213.0.2:8081", &e));
+        ASSERT_TRUE(e.tls);
+        ASSERT_STREQ(e.host, "10.213.0.2");
+        ASSERT_EQ(e.port, 8081);
+        ASSERT_OK(relay_endpoint_parse("http://host.openshell.internal/", &e));
+        ASSERT_FALSE(e.tls);
+        ASSERT_EQ(e.port, 80);
+        ASSERT_OK(relay_endpoint_parse("https://[fd00::1]:17671", &e));
+        ASSERT_STREQ(e.host, "fd00::1");
+        ASSERT_EQ(e.port, 17671);
+        ASSERT_OK(relay_endpoint_parse("https://gw", &e));
+        ASSERT_EQ(e.port, 443);
+}
+
+TEST(endpoint_invalid) {
+        RelayEndpoint e;
+        const char *bad[] = { "", "ftp://h:1", "https://", "https://:1", "https://h:0", "https://h:65536", "https://h:x",
+                              "https://h:1/path", "https://u@h:1", "https://[::1", "https://h:1?q", "h:1",
+                              "https://h:123456789" };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (relay_endpoint_parse(bad[i], &e) != -EINVAL)
+                        TEST_FAIL_AT("accepted '%s'", bad[i]);
+}
+
+TEST(upgrade_request_and_response) {
+        RelayEndpoint e = { .tls = true, .host = "fd00::1", .port = 1 };
+        _cleanup_free_ char *req = relay_upgrade_request("GET", "/v1/sandboxes/demo/session", &e);
+        _cleanup_(http_parser_freep) HttpParser *p = NULL;
+        size_t n;
+
+        ASSERT_CONTAINS(req, "GET /v1/sandboxes/demo/session HTTP/1.1\r\n");
+        ASSERT_CONTAINS(req, "Host: [fd00::1]:1\r\n");
+        ASSERT_CONTAINS(req, "Upgrade: openshell-relay/1\r\n");
+
+        ASSERT_OK(http_parser_new(HTTP_PARSER_REQUEST, NULL, &p));
+        ASSERT_EQ(http_parser_feed(p, req, strlen(req), &n), HTTP_PARSE_HEAD);
+        ASSERT_TRUE(relay_upgrade_requested(http_parser_message(p)));
+        p = http_parser_free(p);
+
+        const char *ok = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: openshell-relay/1\r\n\r\n\x02";
+        ASSERT_OK(http_parser_new(HTTP_PARSER_RESPONSE, NULL, &p));
+        ASSERT_EQ(http_parser_feed(p, ok, strlen(ok), &n), HTTP_PARSE_HEAD);
+        ASSERT_EQ(n, strlen(ok) - 1); /* the relay's first byte is left over */
+        ASSERT_OK(relay_upgrade_check_response(http_parser_message(p)));
+        p = http_parser_free(p);
+
+        const char *refused = "HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\n{}";
+        ASSERT_OK(http_parser_new(HTTP_PARSER_RESPONSE, NULL, &p));
+        ASSERT_EQ(http_parser_feed(p, refused, strlen(refused), &n), HTTP_PARSE_HEAD);
+        ASSERT_ERROR(relay_upgrade_check_response(http_parser_message(p)), EPROTO);
+        p = http_parser_free(p);
+
+        const char *wrong = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+        ASSERT_OK(http_parser_new(HTTP_PARSER_RESPONSE, NULL, &p));
+        ASSERT_EQ(http_parser_feed(p, wrong, strlen(wrong), &n), HTTP_PARSE_HEAD);
+        ASSERT_ERROR(relay_upgrade_check_response(http_parser_message(p)), EPROTO);
+}
+
+TEST(client_context_missing_files) {
+        SSL_CTX *ctx = NULL;
+
+        ASSERT_ERROR(relay_client_context_new("/nonexistent/ca.crt", "/nonexistent/tls.crt", "/nonexistent/tls.key", &ctx),
+                     ENOENT);
+}
+
+DEFINE_TEST_MAIN();
