@@ -216,6 +216,9 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(r, "Refusing to start with an invalid policy or credentials: %s", strna(err));
         if (!settings.policy_path)
                 log_warning("No --policy given: all egress is denied.");
+        r = manager_watch_policy(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch the policy for changes, reload with SIGHUP: %m");
         r = manager_start_listeners(m);
         if (r < 0)
                 return r;

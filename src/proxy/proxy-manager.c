@@ -3,12 +3,14 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 
 #include "alloc-util.h"
 #include "fd-util.h"
 #include "log.h"
+#include "path-util.h"
 #include "proxy-conn.h"
 #include "proxy-forward.h"
 #include "proxy-manager.h"
@@ -16,6 +18,8 @@
 
 /* Connections accepted per wakeup of a listener, so that one busy port cannot starve the other. */
 #define ACCEPT_BATCH 64
+/* Delay between a change of the policy file and its reload. */
+#define MANAGER_RELOAD_DELAY_USEC (200 * USEC_PER_MSEC)
 /* Pause after the process ran out of file descriptors. */
 #define ACCEPT_RETRY_USEC (100 * USEC_PER_MSEC)
 
@@ -85,19 +89,69 @@ static int signal_exit_cb(sd_event_source *s, const struct signalfd_siginfo *si,
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
-static int signal_reload_cb(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        Manager *m = userdata;
+static void manager_reload(Manager *m, const char *why) {
         _cleanup_free_ char *err = NULL;
         int r;
 
         (void) sd_notify(false, "RELOADING=1");
         r = manager_load_policy(m, &err);
         if (r < 0)
-                log_error("Policy reload failed, keeping the previous policy: %s", strna(err));
+                log_error("Policy reload (%s) failed, keeping the previous policy: %s", why, strna(err));
         else
-                log_info("Policy reloaded from %s.", strna(m->settings->policy_path));
+                log_info("Policy reloaded from %s (%s).", strna(m->settings->policy_path), why);
         (void) sd_notify(false, "READY=1");
+}
+
+static int signal_reload_cb(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        manager_reload(userdata, "SIGHUP");
         return 0;
+}
+
+static int reload_timer_cb(sd_event_source *s, uint64_t usec, void *userdata) {
+        manager_reload(userdata, "file changed");
+        return 0;
+}
+
+static bool names_watched_file(Manager *m, const char *name) {
+        const char *p = m->settings->policy_path, *c = m->settings->credentials_path;
+
+        return name && ((p && streq(path_basename(p), name)) || (c && streq(path_basename(c), name)));
+}
+
+static int inotify_cb(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Manager *m = userdata;
+
+        if (!(ev->mask & IN_Q_OVERFLOW) && (ev->len == 0 || !names_watched_file(m, ev->name)))
+                return 0;
+        /* Editors and atomic writers produce several events: reload once, shortly after the last. */
+        (void) sd_event_source_set_time_relative(m->reload_timer, MANAGER_RELOAD_DELAY_USEC);
+        (void) sd_event_source_set_enabled(m->reload_timer, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static int watch_dir_of(Manager *m, const char *file) {
+        _cleanup_free_ char *dir = NULL;
+
+        if (!file)
+                return 0;
+        dir = strndup_safe(file, (size_t) (path_basename(file) - file));
+        if (!dir)
+                return -ENOMEM;
+        return sd_event_add_inotify(m->event, NULL, isempty(dir) ? "." : dir,
+                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR, inotify_cb, m);
+}
+
+int manager_watch_policy(Manager *m) {
+        int r;
+
+        r = sd_event_add_time(m->event, &m->reload_timer, CLOCK_MONOTONIC, USEC_INFINITY, 0, reload_timer_cb, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->reload_timer, SD_EVENT_OFF);
+        r = watch_dir_of(m, m->settings->policy_path);
+        if (r >= 0)
+                r = watch_dir_of(m, m->settings->credentials_path);
+        return r;
 }
 
 int manager_new(const ProxySettings *settings, Manager **ret) {
@@ -150,6 +204,7 @@ Manager *manager_free(Manager *m) {
         /* Listeners first: nothing new arrives while connections go away. */
         m->http_source = sd_event_source_disable_unref(m->http_source);
         m->forward_source = sd_event_source_disable_unref(m->forward_source);
+        m->reload_timer = sd_event_source_disable_unref(m->reload_timer);
         m->http_fd = safe_close(m->http_fd);
         m->forward_fd = safe_close(m->forward_fd);
         while (m->conns)

@@ -44,6 +44,9 @@ typedef struct Manager {
         Forward *forwards;
         unsigned n_connections;
         bool accept_paused;
+
+        sd_event_source *policy_watch;   /* inotify on the policy's directory */
+        sd_event_source *reload_timer;   /* coalesces bursts of file events */
 } Manager;
 
 int manager_new(const ProxySettings *settings, Manager **ret);
@@ -54,6 +57,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 int manager_load_policy(Manager *m, char **ret_error);
 /* Creates/reuses the CA when a TLS directory is configured. */
 int manager_setup_ca(Manager *m);
+/* Reloads policy and credentials when their files change (inotify on their directories). */
+int manager_watch_policy(Manager *m);
 /* Binds and arms the listeners. */
 int manager_start_listeners(Manager *m);
 /* Runs until SIGTERM/SIGINT; READY=1 is sent before entering the loop. */

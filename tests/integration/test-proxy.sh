@@ -93,7 +93,7 @@ network_policies:
         port: $UP
         protocol: rest
         rules:
-          - allow: {method: GET, path: "/allowed/**"}
+          - allow: {method: [GET, HEAD], path: "/allowed/**"}
           - allow: {method: POST, path: /upload}
         deny_rules:
           - deny: {path: "/allowed/secret/**"}
@@ -189,8 +189,10 @@ expect "keep-alive: second request on the same connection" "$out" "Re-using exis
 expect "keep-alive: both answered" "$out" '"path": "/allowed/2"'
 out=$(curl -sS -v $P "http://127.0.0.1:$UP/forbidden" "http://127.0.0.1:$UP/allowed/3" 2>&1)
 expect "connection stays usable after a 403" "$out" '"path": "/allowed/3"'
-out=$(curl -sS -I $P "http://127.0.0.1:$UP/allowed/head" 2>&1)
-expect "HEAD response relayed without body" "$out" "Content-Length:"
+out=$(curl -sS -I $P "http://127.0.0.1:$UP/allowed/head" "http://127.0.0.1:$UP/allowed/after-head" 2>&1)
+expect "HEAD response relayed" "$out" "HTTP/1.1 200"
+out=$(curl -sS -v $P -I "http://127.0.0.1:$UP/allowed/head" -: "http://127.0.0.1:$UP/allowed/after-head" 2>&1)
+expect "HEAD: no body expected, the next request on the connection works" "$out" '"path": "/allowed/after-head"' 
 
 # --- CONNECT --------------------------------------------------------------------------------------------
 out=$(curl -sS -p $P "http://localhost:$UP/through-tunnel" 2>&1)
@@ -273,6 +275,13 @@ wait_grep "$WORK/proxy.log" "keeping the previous policy"
 expect "invalid reload is refused with the reason" "$(cat "$WORK/proxy.log")" "line 6: network_policies.x.endpoints[0].port"
 out=$(curl -sS -o /dev/null -w '%{http_code}' $P "http://127.0.0.1:$UP/reloaded/y" 2>&1)
 expect "last good policy stays after an invalid reload" "$out" "200"
+
+write_policy
+sed -i 's|"/allowed/\*\*"|"/watched/**"|' "$WORK/policy.yaml"
+cp "$WORK/policy.yaml" "$WORK/policy.new" && mv "$WORK/policy.new" "$WORK/policy.yaml"
+wait_grep "$WORK/proxy.log" "Policy reloaded from .* (file changed)"
+out=$(curl -sS -o /dev/null -w '%{http_code}' $P "http://127.0.0.1:$UP/watched/x" 2>&1)
+expect "policy file replaced: reloaded without a signal (inotify)" "$out" "200"
 
 # --- SIGTERM ------------------------------------------------------------------------------------------------------
 start=$(date +%s%N)
