@@ -18,10 +18,6 @@
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 
 
-static void sandbox_set_donep(SandboxSet *set) {
-        sandbox_set_done(set);
-}
-
 struct GatewaySystemd {
         sd_event *event;
         bool user;
@@ -111,40 +107,9 @@ fail:
         return r;
 }
 
-/* As openshell-quadlet install: allocate the subnet against the installed specs (a reinstall keeps its
- * subnet), then write the spec, pinned, atomically. Takes spec. */
+/* As openshell-quadlet install: the shared store allocates and pins the subnet. Takes spec. */
 static int systemd_write_spec(GatewaySystemd *s, SandboxSpec *spec, char **ret_error) {
-        _cleanup_(sandbox_set_donep) SandboxSet set = {};
-        _cleanup_(sandbox_spec_freep) SandboxSpec *owned = spec;
-        _cleanup_free_ char *path = NULL, *json = NULL, *name = strdup(spec->name);
-        SandboxEntry *e;
-        int r;
-
-        path = strjoin(s->paths.spec_dir, "/", spec->name, ".json");
-        if (!path || !name)
-                return -ENOMEM;
-        r = sandbox_set_load_dir(s->paths.spec_dir, &set);
-        if (r < 0)
-                return r;
-        r = sandbox_set_put(&set, path, owned);
-        if (r < 0)
-                return r;
-        TAKE_PTR(owned);
-        r = sandbox_set_allocate(&set);
-        if (r < 0)
-                return r;
-        e = sandbox_set_find(&set, name);
-        if (!e || !e->spec) {
-                *ret_error = strdup(e && e->error ? e->error : "spec rejected");
-                return -EINVAL;
-        }
-        r = sandbox_spec_to_json(e->spec, &json);
-        if (r < 0)
-                return r;
-        r = mkdir_p(s->paths.spec_dir, 0755);
-        if (r < 0)
-                return r;
-        return write_file_atomic(path, json, strlen(json), 0600);
+        return sandbox_store_install(s->paths.spec_dir, spec, NULL, NULL, ret_error);
 }
 
 static int systemd_install(void *userdata, SandboxSpec *spec, bool start, char **ret_error) {

@@ -28,10 +28,6 @@ static const char *const selinux_mode_table[_SELINUX_MODE_MAX] = {
 
 DEFINE_STRING_TABLE_LOOKUP(selinux_mode, SelinuxMode, _SELINUX_MODE_MAX);
 
-static void sandbox_set_donep(SandboxSet *s) {
-        sandbox_set_done(s);
-}
-
 /* Loads a spec, logging the validation message once. Returns an exit status. */
 static int load_spec(const char *path, SandboxSpec **ret) {
         _cleanup_free_ char *error = NULL;
@@ -150,50 +146,20 @@ static int check_host_files(const SandboxSpec *spec) {
 /* Allocates the new spec's subnet against the installed ones and writes it, pinned, into spec_dir. A
  * reinstall keeps the subnet the sandbox already had. */
 static int install_spec(SandboxSpec **specp, const char *spec_dir, const char *src) {
-        _cleanup_(sandbox_set_donep) SandboxSet set = {};
-        SandboxSpec *spec = *specp;
-        _cleanup_free_ char *path = NULL, *json = NULL, *name = NULL;
-        SandboxEntry *old, *e;
+        _cleanup_free_ char *path = NULL, *error = NULL, *subnet = NULL;
+        unsigned slot;
         int r;
 
-        r = sandbox_set_load_dir(spec_dir, &set);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read %s: %m", spec_dir), EXIT_FAILURE_GENERIC;
-        old = sandbox_set_find(&set, spec->name);
-        if (old && old->spec && old->pinned && !spec->has_subnet) {
-                spec->subnet_slot = old->spec->subnet_slot;
-                spec->has_subnet = true;
-        }
-        path = strjoin(spec_dir, "/", spec->name, ".json");
-        name = strdup(spec->name);
-        if (!path || !name)
-                return log_oom(), EXIT_FAILURE_GENERIC;
-        r = sandbox_set_put(&set, path, spec);
-        if (r < 0)
-                return log_oom(), EXIT_FAILURE_GENERIC;
-        *specp = NULL; /* the set owns it now */
-        r = sandbox_set_allocate(&set);
-        if (r < 0)
-                return log_oom(), EXIT_FAILURE_GENERIC;
-        e = sandbox_set_find(&set, name);
-        if (!e->spec) {
-                log_error("%s: %s", src, strna(e->error));
+        r = sandbox_store_install(spec_dir, TAKE_PTR(*specp), &path, &slot, &error);
+        if (r == -EINVAL && error) {
+                log_error("%s: %s", src, error);
                 return EXIT_INVALID_SPEC;
         }
-        r = sandbox_spec_to_json(e->spec, &json);
         if (r < 0)
+                return log_error_errno(r, "Failed to install %s into %s: %m", src, spec_dir), EXIT_FAILURE_GENERIC;
+        if (sandbox_subnet_format(slot, &subnet) < 0)
                 return log_oom(), EXIT_FAILURE_GENERIC;
-        r = mkdir_p(spec_dir, 0755);
-        if (r >= 0)
-                r = write_file_atomic(path, json, strlen(json), 0600);
-        if (r < 0)
-                return log_error_errno(r, "Failed to write %s: %m", path), EXIT_FAILURE_GENERIC;
-        {
-                _cleanup_free_ char *subnet = NULL;
-                if (sandbox_subnet_format(e->spec->subnet_slot, &subnet) < 0)
-                        return log_oom(), EXIT_FAILURE_GENERIC;
-                log_info("Installed %s as %s (subnet %s)", src, path, subnet);
-        }
+        log_info("Installed %s as %s (subnet %s)", src, path, subnet);
         return EXIT_OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include "alloc-util.h"
 #include "fd-util.h"
+#include "fileio.h"
 #include "path-util.h"
 #include "sandbox-store.h"
 #include "string-util.h"
@@ -243,5 +244,58 @@ int sandbox_set_allocate(SandboxSet *set) {
                 e->spec->subnet_slot = slot;
                 e->spec->has_subnet = true;
         }
+        return 0;
+}
+
+int sandbox_store_install(
+                const char *spec_dir,
+                SandboxSpec *spec,
+                char **ret_path,
+                unsigned *ret_slot,
+                char **ret_error) {
+        _cleanup_(sandbox_spec_freep) SandboxSpec *owned = spec;
+        _cleanup_(sandbox_set_donep) SandboxSet set = {};
+        _cleanup_free_ char *path = NULL, *json = NULL, *name = NULL;
+        SandboxEntry *old, *e;
+        int r;
+
+        path = strjoin(spec_dir, "/", spec->name, ".json");
+        name = strdup(spec->name);
+        if (!path || !name)
+                return -ENOMEM;
+        r = sandbox_set_load_dir(spec_dir, &set);
+        if (r < 0)
+                return r;
+        old = sandbox_set_find(&set, name);
+        if (old && old->spec && old->pinned && !spec->has_subnet) {
+                spec->subnet_slot = old->spec->subnet_slot;
+                spec->has_subnet = true;
+        }
+        r = sandbox_set_put(&set, path, owned);
+        if (r < 0)
+                return r;
+        TAKE_PTR(owned); /* the set owns it now */
+        r = sandbox_set_allocate(&set);
+        if (r < 0)
+                return r;
+        e = sandbox_set_find(&set, name);
+        if (!e || !e->spec) {
+                if (ret_error)
+                        *ret_error = strdup(e && e->error ? e->error : "spec rejected");
+                return -EINVAL;
+        }
+        r = sandbox_spec_to_json(e->spec, &json);
+        if (r < 0)
+                return r;
+        r = mkdir_p(spec_dir, 0755);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(path, json, strlen(json), 0600);
+        if (r < 0)
+                return r;
+        if (ret_slot)
+                *ret_slot = e->spec->subnet_slot;
+        if (ret_path)
+                *ret_path = TAKE_PTR(path);
         return 0;
 }

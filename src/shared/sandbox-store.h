@@ -48,4 +48,18 @@ int sandbox_set_put(SandboxSet *set, const char *path, SandboxSpec *spec);
 /* Assigns a subnet to every valid entry; conflicts and exhaustion turn entries invalid. */
 int sandbox_set_allocate(SandboxSet *set);
 SandboxEntry *sandbox_set_find(SandboxSet *set, const char *name);
+
+/* Installs spec (always taken) into spec_dir as NAME.json, written atomically with mode 0600: allocates
+ * its subnet against the specs already installed there (a reinstall keeps the subnet it had) and pins
+ * it in the written file. On success returns 0 and, if asked, the file's path and the pinned slot. A
+ * spec the allocation rejects (subnet conflict, pool exhausted) returns -EINVAL with *ret_error set. */
+int sandbox_store_install(
+                const char *spec_dir,
+                SandboxSpec *spec,
+                char **ret_path,
+                unsigned *ret_slot,
+                char **ret_error);
 void sandbox_set_done(SandboxSet *set);
+static inline void sandbox_set_donep(SandboxSet *set) {
+        sandbox_set_done(set);
+}
