@@ -243,6 +243,9 @@ static int process_request_head(Conn *c) {
 
         if (buffer_is_empty(&c->in))
                 return 0;
+        /* A pipelined request waits until the previous response drained enough for our own answer. */
+        if (buffer_room(&c->out) < c->manager->http_limits.max_header_bytes + CONN_HEAD_SLACK)
+                return 0;
         r = http_parser_feed(c->req_parser, buffer_peek(&c->in), buffer_length(&c->in), &n);
         if (r == -EMSGSIZE)
                 return conn_respond_error(c, 431, "header_too_large", "request head exceeds MaxHeaderBytes= or MaxHeaders=");
@@ -251,8 +254,12 @@ static int process_request_head(Conn *c) {
         if (r < 0)
                 return r;
         buffer_consume(&c->in, n);
+        c->head_bytes += n;
         c->last_activity = now_usec(CLOCK_MONOTONIC);
-        return r == HTTP_PARSE_HEAD ? handle_request(c) : 0;
+        if (r != HTTP_PARSE_HEAD)
+                return 0;
+        c->head_bytes = 0;
+        return handle_request(c);
 }
 
 static int process_request_body(Conn *c) {

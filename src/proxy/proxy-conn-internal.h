@@ -39,6 +39,7 @@ struct Conn {
         uint16_t tunnel_port;
         char client[INET6_ADDRSTRLEN + 8];
         unsigned n_requests;
+        size_t head_bytes; /* bytes of the request head parsed so far */
 
         /* The current exchange. */
         bool active;

@@ -133,7 +133,8 @@ Conn *conn_free(Conn *c) {
 int conn_respond_and_close(Conn *c, char *data, size_t size) {
         _cleanup_free_ char *d = data;
 
-        buffer_done(&c->out); /* nothing else may follow: an interrupted response is replaced */
+        /* The output may still hold the end of the previous (complete) response on this connection: ours
+         * follows it. A response of the current exchange never started (conn_respond_error checks). */
         c->state = CONN_CLOSING;
         c->connector = connector_free(c->connector);
         conn_drop_upstream(c);
@@ -203,7 +204,8 @@ static usec_t conn_deadline(Conn *c) {
         case CONN_REQUEST:
                 /* A head in progress (or the first one) must arrive promptly; between requests we idle. */
                 return c->last_activity +
-                       (!buffer_is_empty(&c->in) || c->n_requests == 0 ? l->handshake_timeout : l->idle_timeout);
+                       (!buffer_is_empty(&c->in) || c->head_bytes > 0 || c->n_requests == 0 ? l->handshake_timeout
+                                                                                              : l->idle_timeout);
         case CONN_CONNECTING:
         case CONN_TUNNEL_SETUP:
         case CONN_MITM_HANDSHAKE:
@@ -480,7 +482,7 @@ static int timer_cb(sd_event_source *s, uint64_t usec, void *userdata) {
                 return conn_after(c, 0); /* activity moved the deadline */
         switch (c->state) {
         case CONN_REQUEST:
-                if (!buffer_is_empty(&c->in))
+                if (!buffer_is_empty(&c->in) || c->head_bytes > 0)
                         r = conn_respond_error(c, 408, "request_timeout", "request head not received in time");
                 break;
         case CONN_CONNECTING:

@@ -20,8 +20,6 @@ struct PolicyLineMap {
         size_t n, allocated;
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(yaml_parser_t *, yaml_parser_delete, yaml_parser_deletep);
-
 PolicyLineMap *policy_line_map_free(PolicyLineMap *m) {
         if (!m)
                 return NULL;

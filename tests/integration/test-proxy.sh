@@ -294,9 +294,14 @@ if [ "$elapsed_ms" -lt 1000 ]; then ok "SIGTERM: exited within 1 s (${elapsed_ms
 
 # --- restart keeps the CA -----------------------------------------------------------------------------------------
 write_policy
-start_proxy || fail "restart" "$(tail -5 "$WORK/proxy.log")"
+start_proxy --handshake-timeout 1s --max-header-bytes 2048 || fail "restart" "$(tail -5 "$WORK/proxy.log")"
 FP2=$(openssl x509 -in "$WORK/tls/ca/ca.crt" -noout -fingerprint -sha256 2>&1)
 if [ "$FP1" = "$FP2" ]; then ok "CA reused across restart (same fingerprint)"; else fail "CA reused across restart" "$FP1 vs $FP2"; fi
+out=$(python3 "$HELPER" raw 127.0.0.1 "$PX" 'GET http://127.0.0.1/ HTTP/1.1\r\nX-Slow: ' 2>&1)
+expect "a request head that does not finish in HandshakeTimeoutSec= gets 408" "$out" "HTTP/1.1 408"
+big=$(head -c 3000 /dev/zero | tr '\0' b)
+out=$(curl -sS -o /dev/null -w '%{http_code}' $P -H "X-Big: $big" "http://127.0.0.1:$UP/allowed/big" 2>&1)
+expect "--max-header-bytes is applied" "$out" "431"
 stop_proxy
 
 # --- invalid policy refuses to start ------------------------------------------------------------------------------
