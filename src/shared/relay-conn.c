@@ -180,6 +180,18 @@ int relay_conn_send(RelayConn *rc, RelayFrameType type, uint32_t channel, const 
         return 0;
 }
 
+int relay_conn_send_raw(RelayConn *rc, const void *data, size_t size) {
+        int r;
+
+        if (rc->closed || rc->finishing)
+                return -ENOTCONN;
+        r = relay_buffer_append(&rc->out, data, size);
+        if (r < 0)
+                return r;
+        relay_conn_kick(rc);
+        return 0;
+}
+
 int relay_conn_send_u32(RelayConn *rc, RelayFrameType type, uint32_t channel, uint32_t value) {
         uint8_t p[4] = { value >> 24, value >> 16, value >> 8, value };
 

@@ -45,6 +45,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(RelayConn *, relay_conn_free);
 void relay_conn_io(RelayConn *rc);
 
 int relay_conn_send(RelayConn *rc, RelayFrameType type, uint32_t channel, const void *payload, size_t size);
+/* Queues bytes that are not a frame: the HTTP 101 answer that precedes the relay. */
+int relay_conn_send_raw(RelayConn *rc, const void *data, size_t size);
 int relay_conn_send_u32(RelayConn *rc, RelayFrameType type, uint32_t channel, uint32_t value);
 bool relay_conn_congested(const RelayConn *rc) _pure_;
 void relay_conn_pause(RelayConn *rc, bool paused);
