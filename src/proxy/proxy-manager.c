@@ -129,7 +129,7 @@ static int inotify_cb(sd_event_source *s, const struct inotify_event *ev, void *
         return 0;
 }
 
-static int watch_dir_of(Manager *m, const char *file) {
+static int watch_dir_of(Manager *m, const char *file, sd_event_source **ret) {
         _cleanup_free_ char *dir = NULL;
 
         if (!file)
@@ -137,7 +137,7 @@ static int watch_dir_of(Manager *m, const char *file) {
         dir = strndup_safe(file, (size_t) (path_basename(file) - file));
         if (!dir)
                 return -ENOMEM;
-        return sd_event_add_inotify(m->event, NULL, isempty(dir) ? "." : dir,
+        return sd_event_add_inotify(m->event, ret, isempty(dir) ? "." : dir,
                                     IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR, inotify_cb, m);
 }
 
@@ -148,9 +148,9 @@ int manager_watch_policy(Manager *m) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(m->reload_timer, SD_EVENT_OFF);
-        r = watch_dir_of(m, m->settings->policy_path);
+        r = watch_dir_of(m, m->settings->policy_path, &m->policy_watch[0]);
         if (r >= 0)
-                r = watch_dir_of(m, m->settings->credentials_path);
+                r = watch_dir_of(m, m->settings->credentials_path, &m->policy_watch[1]);
         return r;
 }
 
@@ -205,6 +205,8 @@ Manager *manager_free(Manager *m) {
         m->http_source = sd_event_source_disable_unref(m->http_source);
         m->forward_source = sd_event_source_disable_unref(m->forward_source);
         m->reload_timer = sd_event_source_disable_unref(m->reload_timer);
+        m->policy_watch[0] = sd_event_source_disable_unref(m->policy_watch[0]);
+        m->policy_watch[1] = sd_event_source_disable_unref(m->policy_watch[1]);
         m->http_fd = safe_close(m->http_fd);
         m->forward_fd = safe_close(m->forward_fd);
         while (m->conns)

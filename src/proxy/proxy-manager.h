@@ -45,7 +45,7 @@ typedef struct Manager {
         unsigned n_connections;
         bool accept_paused;
 
-        sd_event_source *policy_watch;   /* inotify on the policy's directory */
+        sd_event_source *policy_watch[2]; /* inotify on the directories of the policy and credentials */
         sd_event_source *reload_timer;   /* coalesces bursts of file events */
 } Manager;
 
