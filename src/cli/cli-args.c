@@ -61,6 +61,7 @@ int cli_parse_output(CliContext *ctx, const char *value) {
 void cli_context_done(CliContext *ctx) {
         ctx->config_dir = mfree(ctx->config_dir);
         cli_gateway_done(&ctx->gateway);
+        ctx->gateway_resolved = false;
 }
 
 static void cli_help(void) {

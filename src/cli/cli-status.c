@@ -54,7 +54,7 @@ static const char completion_bash[] =
         "       sandbox/create|sandbox/list|gateway/*|provider/*) ;;\n"
         "       sandbox/*|policy/*|inference/*)\n"
         "           COMPREPLY=($(compgen -W \"$(openshell sandbox list -o json 2>/dev/null | "
-        "sed -n 's/.*\"name\": *\"\\([a-z0-9-]*\\)\".*/\\1/p')\" -- \"$cur\")) ;;\n"
+        "sed -n 's/.*\"name\":[[:space:]]*\"\\([a-z0-9-]*\\)\".*/\\1/p')\" -- \"$cur\")) ;;\n"
         "       esac ;;\n"
         "    esac\n"
         "}\n"
