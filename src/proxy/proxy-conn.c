@@ -305,9 +305,11 @@ int conn_update(Conn *c) {
                 return 0;
         }
         if (c->state != CONN_MITM_HANDSHAKE) {
+                /* During an exchange the client stays readable even after its request is complete: a
+                 * pipelined request just waits in the buffer, an EOF is noticed early, and the interest does
+                 * not flip twice per request (each flip is an epoll_ctl). */
                 if (!c->client_eof &&
-                    ((c->state == CONN_REQUEST && buffer_room(&c->in) > 0) ||
-                     (c->state == CONN_EXCHANGE && !c->request_done && buffer_room(&c->in) > 0) ||
+                    ((IN_SET(c->state, CONN_REQUEST, CONN_EXCHANGE) && buffer_room(&c->in) > 0) ||
                      c->state == CONN_LINGER))
                         mask |= EPOLLIN;
                 if (!buffer_is_empty(&c->out) && c->state != CONN_LINGER)
