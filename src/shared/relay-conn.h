@@ -36,7 +36,7 @@ typedef struct RelayConnCallbacks {
         void (*closed)(RelayConn *rc, int error, void *userdata);
 } RelayConnCallbacks;
 
-/* tls stays owned by the caller. initial/initial_size are bytes that were read past the HTTP upgrade. */
+/* tls stays owned by the caller and must be ready (its handshake done). initial/initial_size are bytes that were read past the HTTP upgrade. */
 int relay_conn_new(sd_event *event, TlsConn *tls, const void *initial, size_t initial_size,
                    const RelayConnCallbacks *callbacks, void *userdata, RelayConn **ret);
 RelayConn *relay_conn_free(RelayConn *rc);
