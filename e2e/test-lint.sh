@@ -26,6 +26,8 @@ fi
 lint_script='
 set -u
 d=$1 user=$2 src=/usr/src/openshell
+scope=; units=/usr/lib/systemd/system
+[ -n "$user" ] && scope=--user && units=/usr/lib/systemd/user
 w=$(mktemp -d) out=$(mktemp -d)
 trap "rm -rf $w $out" EXIT
 cp "$d"/*.container "$d"/*.network "$d"/*.volume "$w"/ 2>/dev/null
@@ -37,9 +39,9 @@ fi
 QUADLET_UNIT_DIRS=$w /usr/libexec/podman/quadlet $user "$out" || { echo "quadlet generate failed"; exit 1; }
 n=$(ls "$out"/*.service 2>/dev/null | wc -l)
 [ "$n" -gt 0 ] || { echo "quadlet produced no services"; exit 1; }
-# Resolve references to units the golden set does not contain (openshell-sandbox@.service) from the
-# shipped units directory.
-v=$(SYSTEMD_UNIT_PATH="$out:$src/units:" systemd-analyze verify --man=no $user "$out"/*.service 2>&1)
+# References to units the golden set does not contain (openshell-sandbox@.service, the firewall) resolve
+# to the installed ones.
+v=$(SYSTEMD_UNIT_PATH="$out:$units:" systemd-analyze verify --man=no $scope "$out"/*.service 2>&1)
 r=$?
 if [ $r != 0 ] || [ -n "$v" ]; then echo "systemd-analyze verify (rc $r): $v"; exit 1; fi
 echo "$n services"
@@ -47,21 +49,22 @@ echo "$n services"
 
 for d in $dirs; do
         rel=${d#"$E2E_SRC"/}
-        user=
-        case $rel in *user*) user=-user ;; esac
+        user= run=tb_exec
+        # User units are verified by the user (systemd-analyze --user needs its runtime directory).
+        case $rel in *user*) user=-user run=tb_user ;; esac
         e2e_check "quadlet -dryrun + systemd-analyze verify: $rel ${user:+(user)}" \
-                tb_exec bash -c "$lint_script" lint "$TB_SRC_IN/$rel" "$user"
+                $run bash -c "$lint_script" lint "$TB_SRC_IN/$rel" "$user"
 done
 
-# The shipped files on their own.
+# The shipped files on their own, as installed in the machine.
 if [ -e "$E2E_SRC/quadlet/openshell.network" ]; then
         e2e_check "quadlet -dryrun: quadlet/openshell.network" \
                 tb_exec bash -c "$lint_script" lint "$TB_SRC_IN/quadlet" ""
 fi
-for u in "$E2E_SRC"/units/*.service "$E2E_SRC"/units/*.target; do
-        [ -e "$u" ] || continue
-        e2e_check "systemd-analyze verify: ${u#"$E2E_SRC"/}" \
-                tb_exec sh -c 'v=$(systemd-analyze verify --man=no "$1" 2>&1); r=$?; echo "$v"; [ $r = 0 ] && [ -z "$v" ]' \
-                verify "$TB_SRC_IN/${u#"$E2E_SRC"/}"
+verify_script='v=$(systemd-analyze verify --man=no $2 "$1" 2>&1); r=$?; echo "$v"; [ $r = 0 ] && [ -z "$v" ]'
+for u in $(tb_exec sh -c 'ls -d /usr/lib/systemd/system/openshell* /usr/lib/systemd/user/openshell* 2>/dev/null'); do
+        scope= run=tb_exec
+        case $u in /usr/lib/systemd/user/*) scope=--user run=tb_user ;; esac
+        e2e_check "systemd-analyze verify: installed $u" $run sh -c "$verify_script" verify "$u" "$scope"
 done
 e2e_finish

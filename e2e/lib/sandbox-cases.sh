@@ -6,6 +6,7 @@
 
 E2E_SERVER_URL=http://$TB_INET_NAME/
 E2E_DENIED_URL=http://denied.openshell.test/
+E2E_GATEWAY=http://10.214.0.1:17671
 
 # e2e_policy_path: where the sandboxes' policy file lives in the machine for this mode.
 e2e_policy_path() {
@@ -13,13 +14,16 @@ e2e_policy_path() {
         else echo /etc/openshell/policies/e2e.json; fi
 }
 
-# e2e_write_spec NAME IMAGE: the sandbox spec, placed in the spec directory.
+# e2e_write_spec NAME IMAGE [GATEWAY]: the sandbox spec, placed in the spec directory. GATEWAY is the
+# gateway's callback endpoint (ARCHITECTURE.md: 10.214.0.1:17671); without it the spec has none.
 e2e_write_spec() {
-        local n=$1 image=$2
+        local n=$1 image=$2 gw=${3:-} gwline=
+        [ -z "$gw" ] || gwline="\"gateway\": \"$gw\","
         e2e_put "$(e2e_spec_dir)/$n.json" <<-EOF
 	{
 	  "name": "$n",
 	  "image": "$image",
+	  $gwline
 	  "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 1000000 & wait"],
 	  "policy": "$(e2e_policy_path)"
 	}
@@ -34,14 +38,14 @@ e2e_ready_file() { tb_exec test -e "$(e2e_volume_path "openshell-tls-$1")/ca/.re
 # A request with curl inside the agent container; prints "HTTP_CODE BODY".
 e2e_agent_curl() {
         local n=$1; shift
-        e2e_cexec "openshell-agent-$n" sh -c 'curl -sS -m 10 -o /tmp/body -w "%{http_code} " "$@"; r=$?; cat /tmp/body; exit $r' \
+        e2e_cexec "openshell-agent-$n" sh -c 'rm -f /tmp/body; curl -sS -m 10 -o /tmp/body -w "%{http_code} " "$@"; r=$?; cat /tmp/body; exit $r' \
                 curl "$@"
 }
 
 e2e_case_setup() {
         local n=$1
         e2e_put "$(e2e_policy_path)" <"$E2E_SRC/e2e/fixtures/policy-e2e.json"
-        e2e_write_spec "$n" localhost/openshell-test-debian:latest
+        e2e_write_spec "$n" localhost/openshell-test-debian:latest "$E2E_GATEWAY"
         e2e_check "spec + daemon-reload makes openshell-sandbox@$n startable" e2e_reload_and_cat "$n"
 }
 
@@ -159,13 +163,16 @@ e2e_cexec_in() { local c=$1; shift; if [ "$E2E_MODE" = user ]; then tb_exec_in r
 # Two sandboxes must not reach each other (the other one runs the busybox image).
 e2e_case_other_sandbox() {
         local n=$1 o=$2 oproxy oagent
+        # No "gateway" here: a spec without one is valid and must start too.
         e2e_write_spec "$o" localhost/openshell-test-busybox:latest
         e2e_systemctl daemon-reload
         if ! e2e_systemctl start "openshell-sandbox@$o.service"; then
-                e2e_fail "second sandbox $o (busybox image) starts"
+                e2e_fail "second sandbox $o (busybox image, spec without a gateway) starts"
+                e2e_systemctl status --no-pager "openshell-proxy-$o" 2>&1 | grep -E 'openshell-proxy-'"$o"'\[' | tail -n 3 | sed 's/^/#     /'
+                e2e_systemctl stop "openshell-sandbox@$o.service"
                 return 1
         fi
-        e2e_pass "second sandbox $o (busybox image) starts"
+        e2e_pass "second sandbox $o (busybox image, spec without a gateway) starts"
         oproxy=$(e2e_podman inspect --format "{{(index .NetworkSettings.Networks \"openshell-sbx-$o\").IPAddress}}" "openshell-proxy-$o")
         oagent=$(e2e_podman inspect --format "{{(index .NetworkSettings.Networks \"openshell-sbx-$o\").IPAddress}}" "openshell-agent-$o")
         e2e_check "agent of $o reaches its own proxy $oproxy:3128 (control)" \
@@ -240,7 +247,7 @@ e2e_loaded_units() {
 # The name is reusable after a removal: install, start, use, stop and remove it once more.
 e2e_case_recreate() {
         local n=$1
-        e2e_write_spec "$n" localhost/openshell-test-debian:latest
+        e2e_write_spec "$n" localhost/openshell-test-debian:latest "$E2E_GATEWAY"
         e2e_systemctl daemon-reload
         if e2e_systemctl start "openshell-sandbox@$n.service"; then
                 e2e_pass "recreated sandbox $n starts after a removal"
