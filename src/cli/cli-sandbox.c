@@ -8,6 +8,7 @@
 #include "alloc-util.h"
 #include "cli.h"
 #include "json-util.h"
+#include "parse-util.h"
 #include "string-util.h"
 #include "time-util.h"
 
@@ -322,8 +323,40 @@ static int sandbox_stop(CliContext *ctx, int argc, char **argv) {
         return sandbox_simple(ctx, argc, argv, "stop", "POST", "/stop", "stop queued");
 }
 
-/* The journal is local: the gateway runs on this host. The proxy's and the agent's units, merged in
- * time order by journalctl itself. */
+/* "openshell-proxy-NAME.service" → "proxy", for a readable column. */
+static const char *unit_role(const char *unit) {
+        if (startswith(strempty(unit), "openshell-proxy-"))
+                return "proxy";
+        if (startswith(strempty(unit), "openshell-agent-"))
+                return "agent";
+        return "sandbox";
+}
+
+/* The last lines through the API (GET /v1/sandboxes/NAME/logs): the gateway reads its own journal (system
+ * or user), already merged in time order. */
+static int sandbox_logs_api(CliContext *ctx, const char *name, const char *lines) {
+        _cleanup_free_ char *path = strjoin("/v1/sandboxes/", name, "/logs", lines ? "?lines=" : "", strempty(lines));
+        _cleanup_json_ cJSON *j = NULL;
+        const cJSON *l;
+        int r;
+
+        if (!path)
+                return cli_error(CLI_EXIT_FAILURE, "out of memory");
+        r = cli_call(ctx, "GET", path, NULL, &j, "cannot read the sandbox's logs");
+        if (r != 0)
+                return r;
+        if (ctx->json) {
+                cli_print_json(j);
+                return 0;
+        }
+        cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(j, "lines"))
+                printf("%s %-5s %s\n", strna(cli_json_str(l, "time")), unit_role(cli_json_str(l, "unit")),
+                       strna(cli_json_str(l, "message")));
+        return 0;
+}
+
+/* --follow/--since: journalctl on the gateway's host, the proxy's and the agent's units merged in time
+ * order by journalctl itself. */
 static int sandbox_logs(CliContext *ctx, int argc, char **argv) {
         static const struct option options[] = {
                 { "follow", no_argument, NULL, 'f' }, { "since", required_argument, NULL, 's' },
@@ -353,6 +386,13 @@ static int sandbox_logs(CliContext *ctx, int argc, char **argv) {
         r = sandbox_name_arg("logs", argc, argv, &name);
         if (r != 0)
                 return r;
+        if (lines) {
+                unsigned n;
+                if (safe_atou(lines, &n) < 0 || n < 1 || n > 1000)
+                        return cli_usage_error("sandbox", "logs", "--lines wants a number 1..1000");
+        }
+        if (!follow && !since)
+                return sandbox_logs_api(ctx, name, lines);
         proxy = strjoin("--unit=openshell-proxy-", name, ".service");
         agent = strjoin("--unit=openshell-agent-", name, ".service");
         if (!proxy || !agent)
@@ -392,7 +432,7 @@ const CliVerb cli_sandbox_verbs[] = {
         { "connect", cli_sandbox_connect, "NAME [--workdir DIR]", "Interactive shell in a sandbox (a pty)" },
         { "upload", cli_sandbox_upload, "NAME SRC [DST]", "Copy a local file or tree into a sandbox (DST default: /tmp)" },
         { "download", cli_sandbox_download, "NAME PATH [DST]", "Copy a file or tree out of a sandbox (DST default: .)" },
-        { "logs", sandbox_logs, "NAME [--follow] [--since TIME] [--lines N] [-o json]",
-          "The proxy's and the agent's logs, merged in time order" },
+        { "logs", sandbox_logs, "NAME [--lines N] [--follow] [--since TIME] [-o json]",
+          "The proxy's and the agent's logs, merged in time order (--follow/--since: journalctl on the gateway's host)" },
         {},
 };
