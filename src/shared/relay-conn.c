@@ -142,23 +142,31 @@ void relay_conn_io(RelayConn *rc) {
         if (rc->closed)
                 return;
         r = relay_conn_flush(rc);
-        if (r < 0)
-                return relay_conn_close(rc, r);
+        if (r < 0) {
+                relay_conn_close(rc, r);
+                return;
+        }
         if (rc->congested && relay_buffer_pending(&rc->out) < RELAY_CONN_LOW_WATER) {
                 rc->congested = false;
                 if (rc->callbacks.drained)
                         rc->callbacks.drained(rc, rc->userdata);
         }
-        if (rc->finishing && relay_buffer_pending(&rc->out) == 0)
-                return relay_conn_close(rc, 0);
+        if (rc->finishing && relay_buffer_pending(&rc->out) == 0) {
+                relay_conn_close(rc, 0);
+                return;
+        }
         if (!rc->finishing) {
                 r = relay_conn_read(rc);
-                if (r != 0)
-                        return relay_conn_close(rc, r > 0 ? 0 : r);
+                if (r != 0) {
+                        relay_conn_close(rc, r > 0 ? 0 : r);
+                        return;
+                }
         }
         r = tls_conn_set_interest(rc->tls, !rc->paused && !rc->finishing, relay_buffer_pending(&rc->out) > 0);
-        if (r < 0)
-                return relay_conn_close(rc, r);
+        if (r < 0) {
+                relay_conn_close(rc, r);
+                return;
+        }
         /* Frames queued while dispatching: flush them from the top of the loop. */
         if (relay_buffer_pending(&rc->out) > 0)
                 relay_conn_kick(rc);

@@ -332,18 +332,24 @@ void exec_channel_open(Manager *m, uint32_t id, const RelayFrame *f) {
         ExecChannel *c;
         int r;
 
-        if (exec_channel_find(m, id))
-                return exec_fail(m, id, 127, "channel %" PRIu32 " is already open", id);
-        if (m->n_channels >= SUPERVISOR_CHANNELS_MAX)
-                return exec_fail(m, id, 127, "too many sessions in this sandbox (at most %u)", SUPERVISOR_CHANNELS_MAX);
+        if (exec_channel_find(m, id)) {
+                exec_fail(m, id, 127, "channel %" PRIu32 " is already open", id);
+                return;
+        }
+        if (m->n_channels >= SUPERVISOR_CHANNELS_MAX) {
+                exec_fail(m, id, 127, "too many sessions in this sandbox (at most %u)", SUPERVISOR_CHANNELS_MAX);
+                return;
+        }
         r = relay_open_from_json(f->payload, f->size, &o, &error);
-        if (r < 0)
-                return exec_fail(m, id, 127, "invalid request: %s", strna(error));
+        if (r < 0) {
+                exec_fail(m, id, 127, "invalid request: %s", strna(error));
+                return;
+        }
         r = exec_channel_start(m, id, &o, &c);
         if (r < 0) {
                 errno = -r;
-                return exec_fail(m, id, IN_SET(r, -ENOENT) ? 127 : 126, "cannot run '%s': %m",
-                                 o.argv ? o.argv[0] : "tar");
+                exec_fail(m, id, r == -ENOENT ? 127 : 126, "cannot run '%s': %m", o.argv ? o.argv[0] : "tar");
+                return;
         }
         log_debug("Channel %" PRIu32 ": %s '%s' as PID %d%s.", id, relay_open_kind_to_string(o.kind), o.argv[0],
                   (int) c->proc.pid, o.tty ? " on a pty" : "");

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "alloc-util.h"
@@ -193,6 +194,9 @@ int manager_run(Manager *m) {
                 if (r < 0)
                         return r;
         }
+        /* Without a gateway there is no session to wait for: ready once the workload runs. */
+        if (!m->session)
+                (void) sd_notify(false, "READY=1\nSTATUS=Running without a gateway session");
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");

@@ -235,8 +235,10 @@ static void session_resolved(DnsQuery *q, int error, const struct addrinfo *ai, 
         int r;
 
         s->query = NULL;
-        if (error < 0 || !ai)
-                return session_retry(s, error ?: -ENOENT, "cannot resolve the gateway");
+        if (error < 0 || !ai) {
+                session_retry(s, error ?: -ENOENT, "cannot resolve the gateway");
+                return;
+        }
         r = session_connect(s, ai);
         if (r < 0)
                 session_retry(s, r, "cannot connect");
