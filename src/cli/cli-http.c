@@ -135,7 +135,11 @@ int cli_api_error(long status, const cJSON *json, const char *what) {
                 return CLI_EXIT_CONFLICT;
         case 502:
         case 503:
-                fprintf(stderr, "The gateway could not reach systemd or the sandbox: see 'journalctl -u openshell-gateway'.\n");
+                if (streq_ptr(code, "sandbox_unavailable"))
+                        fprintf(stderr, "Start it with 'openshell sandbox start NAME'; if it runs, its supervisor cannot reach the "
+                                        "gateway: see 'openshell sandbox logs NAME'.\n");
+                else
+                        fprintf(stderr, "The gateway could not reach systemd: see 'journalctl -u openshell-gateway'.\n");
                 return CLI_EXIT_UNAVAILABLE;
         default:
                 return CLI_EXIT_FAILURE;

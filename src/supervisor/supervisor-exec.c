@@ -346,6 +346,10 @@ void exec_channel_open(Manager *m, uint32_t id, const RelayFrame *f) {
                 return;
         }
         r = exec_channel_start(m, id, &o, &c);
+        if (r == -ENOTTY) {
+                exec_fail(m, id, 126, "cannot allocate a terminal in the sandbox (is /dev/pts mounted?)");
+                return;
+        }
         if (r < 0) {
                 errno = -r;
                 exec_fail(m, id, r == -ENOENT ? 127 : 126, "cannot run '%s': %m", o.argv ? o.argv[0] : "tar");

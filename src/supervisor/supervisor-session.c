@@ -244,9 +244,32 @@ static void session_resolved(DnsQuery *q, int error, const struct addrinfo *ai, 
                 session_retry(s, r, "cannot connect");
 }
 
+/* An IP literal (the proxy's address: the usual case) needs no resolver. That matters beyond speed:
+ * getaddrinfo_a() runs on glibc helper threads whose exit dlopen()s libgcc_s, which a side-loaded
+ * supervisor in a minimal image may not have. */
+static bool session_dial_literal(Session *s) {
+        struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(s->endpoint.port) };
+        struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(s->endpoint.port) };
+        struct addrinfo ai = { .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP };
+        int r;
+
+        if (inet_pton(AF_INET, s->endpoint.host, &in.sin_addr) == 1)
+                ai = (struct addrinfo) { .ai_family = AF_INET, .ai_addr = (struct sockaddr *) &in, .ai_addrlen = sizeof(in) };
+        else if (inet_pton(AF_INET6, s->endpoint.host, &in6.sin6_addr) == 1)
+                ai = (struct addrinfo) { .ai_family = AF_INET6, .ai_addr = (struct sockaddr *) &in6, .ai_addrlen = sizeof(in6) };
+        else
+                return false;
+        r = session_connect(s, &ai);
+        if (r < 0)
+                session_retry(s, r, "cannot connect");
+        return true;
+}
+
 static void session_dial(Session *s) {
         int r;
 
+        if (session_dial_literal(s))
+                return;
         s->state = SESSION_RESOLVING;
         r = dns_resolve(s->resolver, s->endpoint.host, s->endpoint.port, session_resolved, s, &s->query);
         if (r < 0)

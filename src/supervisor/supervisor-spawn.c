@@ -65,8 +65,7 @@ int spawn_exit_code(int wait_status) {
 }
 
 /* In the child: never returns. Reports errno through err_fd on failure. */
-_noreturn_ static void spawn_child(const SpawnOptions *o, const char *exe, int stdio[3], const char *pty_slave,
-                                   int err_fd) {
+_noreturn_ static void spawn_child(const SpawnOptions *o, const char *exe, int stdio[3], int pty_slave, int err_fd) {
         sigset_t ss;
         int e;
 
@@ -78,11 +77,10 @@ _noreturn_ static void spawn_child(const SpawnOptions *o, const char *exe, int s
 
         if (!o->inherit_stdio && setsid() < 0)
                 goto fail;
-        if (pty_slave) {
-                int s = open(pty_slave, O_RDWR | O_NOCTTY);
-                if (s < 0 || ioctl(s, TIOCSCTTY, 0) < 0)
+        if (pty_slave >= 0) {
+                if (ioctl(pty_slave, TIOCSCTTY, 0) < 0)
                         goto fail;
-                stdio[0] = stdio[1] = stdio[2] = s;
+                stdio[0] = stdio[1] = stdio[2] = pty_slave;
         }
         if (!o->inherit_stdio)
                 for (int i = 0; i < 3; i++)
@@ -100,16 +98,23 @@ fail:
         _exit(127);
 }
 
-static int spawn_open_pty(const SpawnOptions *o, int *ret_master, char *slave, size_t slave_size) {
-        _cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+/* Both ends are opened here, so that a missing /dev/pts is reported as such (-ENOTTY), not as a failed
+ * exec. */
+static int spawn_open_pty(const SpawnOptions *o, int *ret_master, int *ret_slave) {
+        _cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK), s = -EBADF;
+        char name[64];
 
-        if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, slave, slave_size) != 0)
-                return negative_errno();
+        if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0)
+                return -ENOTTY;
+        s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (s < 0)
+                return -ENOTTY;
         if (o->rows > 0 && o->cols > 0) {
                 struct winsize ws = { .ws_row = o->rows, .ws_col = o->cols };
                 (void) ioctl(m, TIOCSWINSZ, &ws);
         }
         *ret_master = TAKE_FD(m);
+        *ret_slave = TAKE_FD(s);
         return 0;
 }
 
@@ -132,9 +137,8 @@ static int spawn_wait_exec(pid_t pid, int err_fd) {
 
 int spawn_process(const SpawnOptions *o, SpawnedProcess *ret) {
         int in[2] = { -EBADF, -EBADF }, out[2] = { -EBADF, -EBADF }, err[2] = { -EBADF, -EBADF };
-        int ep[2] = { -EBADF, -EBADF }, master = -EBADF, stdio[3] = { -EBADF, -EBADF, -EBADF };
+        int ep[2] = { -EBADF, -EBADF }, master = -EBADF, slave = -EBADF, stdio[3] = { -EBADF, -EBADF, -EBADF };
         _cleanup_free_ char *exe = NULL;
-        char slave[64] = "";
         pid_t pid;
         int r;
 
@@ -144,7 +148,7 @@ int spawn_process(const SpawnOptions *o, SpawnedProcess *ret) {
         if (pipe2(ep, O_CLOEXEC) < 0)
                 return negative_errno();
         if (o->tty && !o->inherit_stdio)
-                r = spawn_open_pty(o, &master, slave, sizeof(slave));
+                r = spawn_open_pty(o, &master, &slave);
         else if (!o->inherit_stdio &&
                  (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
                 r = negative_errno();
@@ -158,8 +162,9 @@ int spawn_process(const SpawnOptions *o, SpawnedProcess *ret) {
                 goto finish;
         }
         if (pid == 0)
-                spawn_child(o, exe, stdio, master >= 0 ? slave : NULL, ep[1]);
+                spawn_child(o, exe, stdio, slave, ep[1]);
         ep[1] = safe_close(ep[1]);
+        slave = safe_close(slave);
         r = spawn_wait_exec(pid, ep[0]);
         if (r < 0)
                 goto finish;
@@ -188,5 +193,6 @@ finish:
         close_pair(err);
         close_pair(ep);
         safe_close(master);
+        safe_close(slave);
         return r;
 }

@@ -33,8 +33,8 @@ typedef struct SpawnedProcess {
  * and a new string, -ENOENT, or -EACCES (found, not executable). */
 int spawn_find_executable(const char *name, const char *path, char **ret);
 
-/* Returns 0, or -ENOENT/-EACCES/-ENOEXEC... when the program cannot be started (no child is left
- * running in that case). The fds in *ret are CLOEXEC and non-blocking. */
+/* Returns 0, or -ENOENT/-EACCES/-ENOEXEC... when the program cannot be started, -ENOTTY when no
+ * pseudo-terminal can be had (no /dev/pts); no child is left running in those cases. The fds in *ret are CLOEXEC and non-blocking. */
 int spawn_process(const SpawnOptions *o, SpawnedProcess *ret);
 
 void spawned_process_close(SpawnedProcess *p);
