@@ -73,7 +73,7 @@ if ! wait_port 127.0.0.1 "$API_PORT" || ! wait_port 127.0.0.2 "$CB_PORT"; then
         echo "1..1"; fail "gateway starts" "$(cat "$WORK/gateway.log")"; exit 1
 fi
 
-echo "1..24"
+echo "1..25"
 
 # 1-2. the CLI learns the gateway; a sandbox record with its own certificate
 out=$("$CLI" gateway add local "https://127.0.0.1:$API_PORT" --tls-dir "$TLS" 2>&1)
@@ -143,7 +143,24 @@ check "workdir" "$out" "/"
 out=$("$CLI" sandbox exec demo --tty -- sh -c 'test -t 1 && echo tty' </dev/null | tr -d '\r')
 check "--tty gives a terminal" "$out" "tty"
 
-# 18. a signal from the CLI reaches the remote process
+# 18. --tty in a real terminal (tmux): the initial size, then a resize, reach the remote pty
+if command -v tmux >/dev/null; then
+        TM="tmux -S $WORK/tmux.sock"
+        $TM new-session -d -s relay -x 100 -y 30 "$CLI sandbox exec demo --tty -- sh -c 'stty size; read x; stty size' >$WORK/tty.out 2>&1; sleep 30"
+        for _ in $(seq 200); do grep -q "30 100" "$WORK/tty.out" 2>/dev/null && break; sleep 0.05; done
+        $TM resize-window -t relay -x 120 -y 40
+        # the SIGWINCH travels asynchronously: send the line only once the window has its new size
+        for _ in $(seq 100); do [ "$($TM display -p -t relay '#{window_width}')" = 120 ] && break; sleep 0.05; done
+        sleep 0.2
+        $TM send-keys -t relay go Enter
+        for _ in $(seq 200); do grep -q "40 120" "$WORK/tty.out" 2>/dev/null && break; sleep 0.05; done
+        check "pty size follows the terminal" "$(tr -d '\r' <"$WORK/tty.out" | tr '\n' '/')" "30 100/go/40 120/"
+        $TM kill-server 2>/dev/null
+else
+        ok "pty size follows the terminal # skip: tmux not installed"
+fi
+
+# 19. a signal from the CLI reaches the remote process
 "$CLI" sandbox exec demo -- sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done' >"$WORK/sig" 2>&1 &
 cpid=$!
 for _ in $(seq 200); do grep -q ready "$WORK/sig" && break; sleep 0.05; done
