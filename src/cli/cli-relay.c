@@ -391,6 +391,8 @@ static int relay_run(CliContext *ctx, const char *name, RelayOpen *o, RelayIo *i
         }
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0 || (sfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
                 return cli_error(CLI_EXIT_FAILURE, "cannot set up signal handling: %m");
+        /* A gateway that hangs up must be an error from SSL_write(), not our death. */
+        (void) signal(SIGPIPE, SIG_IGN);
         (void) fd_nonblock(r.fd, true);
         if (io->in_fd >= 0)
                 (void) fd_nonblock(io->in_fd, true);
