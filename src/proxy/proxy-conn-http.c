@@ -192,6 +192,8 @@ static int handle_inspected_request(Conn *c, const HttpMessage *m) {
                 c->decision.layer = POLICY_LAYER_L7;
                 return conn_respond_denied(c, "the Host header does not match the CONNECT target", false);
         }
+        if (c->inference_tunnel)
+                return conn_inference_request(c, m);
         r = check_policy(c, m);
         if (r <= 0)
                 return r;
@@ -221,6 +223,8 @@ static int handle_request(Conn *c) {
         r = parse_target(c, m);
         if (r < 0 || c->state == CONN_CLOSING)
                 return r;
+        if (inference_is_host(c->host))
+                return c->is_connect ? conn_inference_connect(c) : conn_inference_request(c, m);
         r = check_policy(c, m);
         if (r <= 0)
                 return r;
@@ -266,6 +270,8 @@ static int process_request_body(Conn *c) {
         size_t n, consumed;
         int r;
 
+        if (c->inference)
+                return conn_inference_feed_upstream(c);
         if (c->request_done || buffer_is_empty(&c->in))
                 return 0;
         n = MIN(buffer_length(&c->in), buffer_room(&c->up_out));
@@ -387,7 +393,7 @@ static int check_exchange_done(Conn *c) {
                 return 0;
         }
         reuse = rm && rm->keep_alive && buffer_is_empty(&c->up_out) && buffer_is_empty(&c->up_in) && !c->up_eof;
-        if (!reuse && c->mitm) {
+        if (!reuse && c->mitm && !c->inference_tunnel) {
                 c->state = CONN_CLOSING; /* an inspected tunnel has exactly one upstream */
                 conn_drop_upstream(c);
                 return 0;
@@ -414,7 +420,7 @@ static int maybe_start_tunnel(Conn *c) {
 
         if (!buffer_is_empty(&c->out) || !buffer_is_empty(&c->up_out))
                 return 0;
-        if (conn_wants_inspection(c))
+        if (c->inference_tunnel || conn_wants_inspection(c))
                 return conn_start_mitm(c);
         c->io = sd_event_source_disable_unref(c->io);
         c->up_io = sd_event_source_disable_unref(c->up_io);
@@ -447,6 +453,9 @@ int conn_process(Conn *c) {
                         break;
                 case CONN_TUNNEL_SETUP:
                         r = maybe_start_tunnel(c);
+                        break;
+                case CONN_INFERENCE_BODY:
+                        r = conn_inference_process_body(c);
                         break;
                 case CONN_CONNECTING:
                 case CONN_TUNNEL:

@@ -11,11 +11,20 @@
 #include "proxy-buffer.h"
 #include "proxy-conn.h"
 #include "proxy-connector.h"
+#include "proxy-inference.h"
 #include "proxy-tunnel.h"
 #include "tls-conn.h"
 
 /* Headroom in the output buffer for a response head we rewrite (added Connection: close, reason). */
 #define CONN_HEAD_SLACK 512U
+
+/* One inference.local request on its way to the backend (proxy-conn-inference.c). */
+typedef struct InferenceExchange {
+        InferenceRoute *route; /* a reference: a reload mid-request does not change this request */
+        char *target;          /* the backend's request-target */
+        char *body;            /* buffered request body, then the rewritten one */
+        size_t body_size, body_filled, body_sent;
+} InferenceExchange;
 
 struct Conn {
         Manager *manager;
@@ -34,6 +43,8 @@ struct Conn {
         /* TLS inspection: both legs are TlsConns (they own the fds) after the CONNECT. */
         TlsConn *tls, *up_tls;
         bool mitm;
+        bool inference_tunnel; /* CONNECT inference.local: TLS towards the client only */
+        InferenceExchange *inference; /* the current request goes to the inference backend */
         unsigned handshakes;
         char *tunnel_host;
         uint16_t tunnel_port;
@@ -73,3 +84,11 @@ int conn_update(Conn *c);
 int conn_after(Conn *c, int r);
 int conn_process(Conn *c);
 int conn_start_mitm(Conn *c);
+void conn_tls_io(TlsConn *t, void *userdata);
+
+/* proxy-conn-inference.c */
+int conn_inference_connect(Conn *c);
+int conn_inference_request(Conn *c, const HttpMessage *m);
+int conn_inference_process_body(Conn *c);
+int conn_inference_feed_upstream(Conn *c);
+InferenceExchange *inference_exchange_free(InferenceExchange *x);

@@ -16,7 +16,7 @@
 #include "string-util.h"
 
 /* TlsConn callbacks: the connection cannot tell which direction woke it, so it tries both. */
-static void tls_io(TlsConn *t, void *userdata) {
+void conn_tls_io(TlsConn *t, void *userdata) {
         Conn *c = userdata;
         bool up = t == c->up_tls;
         int r;
@@ -30,7 +30,8 @@ static void tls_io(TlsConn *t, void *userdata) {
 static void tls_ready(TlsConn *t, void *userdata) {
         Conn *c = userdata;
 
-        if (++c->handshakes < 2)
+        /* Both legs, or only the client's for inference.local (its upstream comes per request). */
+        if (++c->handshakes < (c->inference_tunnel ? 1U : 2U))
                 return (void) conn_update(c);
         c->state = CONN_REQUEST;
         c->n_requests = 0;
@@ -50,17 +51,30 @@ static void tls_failed(TlsConn *t, int error, void *userdata) {
 
 static const TlsConnCallbacks tls_callbacks = {
         .ready = tls_ready,
-        .io = tls_io,
+        .io = conn_tls_io,
         .failed = tls_failed,
 };
+
+static int start_upstream_tls(Conn *c) {
+        Manager *m = c->manager;
+        unsigned char ip[16];
+        bool is_ip = inet_pton(AF_INET, c->tunnel_host, ip) == 1 || inet_pton(AF_INET6, c->tunnel_host, ip) == 1;
+        int r;
+
+        r = tls_conn_new(m->event, TAKE_FD(c->up_fd), m->upstream_tls, false, is_ip ? NULL : c->tunnel_host,
+                         m->settings->limits.handshake_timeout, &tls_callbacks, c, &c->up_tls);
+        if (r < 0)
+                return r;
+        if (is_ip && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls_conn_ssl(c->up_tls)), c->tunnel_host) != 1)
+                return -EINVAL;
+        return 0;
+}
 
 /* Replaces the tunnel with TLS on both legs: our leaf towards the client, a verified client towards the
  * upstream. Every request inside is then decided at L7. */
 int conn_start_mitm(Conn *c) {
         Manager *m = c->manager;
         SSL_CTX *leaf;
-        bool is_ip;
-        unsigned char ip[16];
         int r;
 
         if (!buffer_is_empty(&c->in))
@@ -76,17 +90,15 @@ int conn_start_mitm(Conn *c) {
         conn_log(c, NULL);
         c->io = sd_event_source_disable_unref(c->io);
         c->up_io = sd_event_source_disable_unref(c->up_io);
-        is_ip = inet_pton(AF_INET, c->tunnel_host, ip) == 1 || inet_pton(AF_INET6, c->tunnel_host, ip) == 1;
         r = tls_conn_new(m->event, TAKE_FD(c->fd), leaf, true, NULL, m->settings->limits.handshake_timeout,
                          &tls_callbacks, c, &c->tls);
         if (r < 0)
                 return r;
-        r = tls_conn_new(m->event, TAKE_FD(c->up_fd), m->upstream_tls, false, is_ip ? NULL : c->tunnel_host,
-                         m->settings->limits.handshake_timeout, &tls_callbacks, c, &c->up_tls);
-        if (r < 0)
-                return r;
-        if (is_ip && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls_conn_ssl(c->up_tls)), c->tunnel_host) != 1)
-                return -EINVAL;
+        if (!c->inference_tunnel) {
+                r = start_upstream_tls(c);
+                if (r < 0)
+                        return r;
+        }
         conn_exchange_reset(c);
         http_parser_next(c->req_parser);
         c->mitm = true;

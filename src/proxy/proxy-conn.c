@@ -27,6 +27,7 @@ static const char *const conn_state_table[_CONN_STATE_MAX] = {
         [CONN_REQUEST] = "request",         [CONN_CONNECTING] = "connecting", [CONN_EXCHANGE] = "exchange",
         [CONN_TUNNEL_SETUP] = "tunnel-setup", [CONN_TUNNEL] = "tunnel",   [CONN_CLOSING] = "closing",
         [CONN_LINGER] = "linger",           [CONN_MITM_HANDSHAKE] = "mitm-handshake",
+        [CONN_INFERENCE_BODY] = "inference-body",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(conn_state, ConnState, _CONN_STATE_MAX);
@@ -44,7 +45,8 @@ void conn_log(Conn *c, const char *reason) {
                 .host = c->host,
                 .port = c->port,
                 .path = c->is_connect ? NULL : c->target,
-                .policy = c->decision.entry ? c->decision.entry->id : NULL,
+                .policy = c->decision.entry ? c->decision.entry->id
+                          : (c->inference || c->inference_tunnel) ? "inference" : NULL,
                 .rule = c->decision.rule,
                 .reason = reason ?: c->reason ?: c->decision.reason,
                 .status = c->status,
@@ -73,6 +75,7 @@ void conn_exchange_reset(Conn *c) {
         c->decision = (PolicyDecision){};
         c->reason = NULL;
         c->active = false;
+        c->inference = inference_exchange_free(c->inference);
 }
 
 void conn_drop_upstream(Conn *c) {
@@ -211,6 +214,7 @@ static usec_t conn_deadline(Conn *c) {
         case CONN_MITM_HANDSHAKE:
                 return c->last_activity + l->handshake_timeout;
         case CONN_EXCHANGE:
+        case CONN_INFERENCE_BODY:
                 return c->last_activity + l->idle_timeout;
         case CONN_CLOSING:
         case CONN_LINGER:
@@ -309,7 +313,7 @@ int conn_update(Conn *c) {
                  * pipelined request just waits in the buffer, an EOF is noticed early, and the interest does
                  * not flip twice per request (each flip is an epoll_ctl). */
                 if (!c->client_eof &&
-                    ((IN_SET(c->state, CONN_REQUEST, CONN_EXCHANGE) && buffer_room(&c->in) > 0) ||
+                    ((IN_SET(c->state, CONN_REQUEST, CONN_EXCHANGE, CONN_INFERENCE_BODY) && buffer_room(&c->in) > 0) ||
                      c->state == CONN_LINGER))
                         mask |= EPOLLIN;
                 if (!buffer_is_empty(&c->out) && c->state != CONN_LINGER)
@@ -355,7 +359,7 @@ int conn_client_read(Conn *c) {
                 c->client_eof = true;
                 /* A client that stops sending mid-request or mid-CONNECT is gone. */
                 if ((c->state == CONN_EXCHANGE && !c->request_done) || c->state == CONN_CONNECTING ||
-                    c->state == CONN_TUNNEL_SETUP)
+                    c->state == CONN_TUNNEL_SETUP || c->state == CONN_INFERENCE_BODY)
                         return -ECONNRESET;
                 return 0;
         }
@@ -372,7 +376,7 @@ int conn_up_read(Conn *c) {
         if (c->state == CONN_REQUEST) {
                 /* An idle kept-alive upstream spoke or closed: it cannot be reused. */
                 conn_drop_upstream(c);
-                if (c->mitm)
+                if (c->mitm && !c->inference_tunnel)
                         c->state = CONN_CLOSING; /* inspected tunnels have exactly one upstream */
                 return 0;
         }
@@ -423,7 +427,7 @@ int conn_after(Conn *c, int r) {
                 if (r < 0 || i >= 64)
                         break;
                 if (c->tls && SSL_has_pending(tls_conn_ssl(c->tls)) && buffer_room(&c->in) > 0 &&
-                    IN_SET(c->state, CONN_REQUEST, CONN_EXCHANGE) && !c->client_eof) {
+                    IN_SET(c->state, CONN_REQUEST, CONN_EXCHANGE, CONN_INFERENCE_BODY) && !c->client_eof) {
                         r = conn_client_read(c);
                         again = true;
                 }
@@ -499,6 +503,9 @@ static int timer_cb(sd_event_source *s, uint64_t usec, void *userdata) {
         case CONN_MITM_HANDSHAKE:
                 c->reason = "TLS handshake timed out";
                 break;
+        case CONN_INFERENCE_BODY:
+                r = conn_respond_error(c, 408, "request_timeout", "request body not received in time");
+                break;
         case CONN_TUNNEL_SETUP:
         case CONN_TUNNEL:
         case CONN_CLOSING:
@@ -567,6 +574,8 @@ void conn_policy_changed(Conn *c) {
         PolicyDecision d;
         const char *q;
 
+        if (c->inference_tunnel || c->inference)
+                return; /* inference.local follows the inference route, not the policy */
         if (c->mitm && (!c->active || !c->host)) {
                 /* An idle inspected tunnel: is its host still reachable at all? */
                 req = (PolicyRequest){ .host = c->tunnel_host, .port = c->tunnel_port };

@@ -15,6 +15,7 @@ typedef enum ConnState {
         CONN_TUNNEL_SETUP, /* CONNECT answered; flushing buffered bytes before splicing */
         CONN_TUNNEL,       /* splicing */
         CONN_MITM_HANDSHAKE, /* TLS handshakes with the client (our leaf) and the upstream */
+        CONN_INFERENCE_BODY, /* buffering an inference.local request body to rewrite its model */
         CONN_CLOSING,      /* flushing a final response */
         CONN_LINGER,       /* response sent and write side shut; draining input before close */
         _CONN_STATE_MAX,

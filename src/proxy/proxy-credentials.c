@@ -14,7 +14,7 @@
 typedef struct Credential {
         char *key;
         char *value;
-        char **hosts; /* policy host patterns */
+        char **hosts; /* policy host patterns; NULL: any destination the policy allows (gateway) */
 } Credential;
 
 struct CredentialStore {
@@ -43,7 +43,7 @@ static bool key_valid(const char *k) {
         return true;
 }
 
-static int load_value(const cJSON *j, char **ret, const char **ret_why) {
+int credential_value_from_json(const cJSON *j, char **ret, const char **ret_why) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "value");
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "value_file");
         _cleanup_erase_ char *s = NULL;
@@ -86,7 +86,7 @@ static int parse_one(const cJSON *j, Credential *c, const char **ret_why) {
         c->key = strdup(j->string);
         if (!c->key)
                 return -ENOMEM;
-        r = load_value(j, &c->value, ret_why);
+        r = credential_value_from_json(j, &c->value, ret_why);
         if (r < 0)
                 return r;
         if (!cJSON_IsArray(hosts) || cJSON_GetArraySize(hosts) == 0)
@@ -140,6 +140,42 @@ int credential_store_parse(const char *text, size_t size, CredentialStore **ret,
         return 0;
 }
 
+/* The gateway's {KEY: VALUE} map: its providers carry no host list, so each value may go wherever the
+ * policy lets the request go (the policy remains the boundary). */
+int credential_store_from_map(const cJSON *map, CredentialStore **ret, char **ret_error) {
+        _cleanup_(credential_store_freep) CredentialStore *s = new0(CredentialStore, 1);
+        const cJSON *it;
+
+        if (!s)
+                return -ENOMEM;
+        if (!cJSON_IsObject(map)) {
+                if (ret_error)
+                        *ret_error = strdup("expected {\"credentials\": {NAME: VALUE}}");
+                return -EINVAL;
+        }
+        s->items = new0(Credential, cJSON_GetArraySize(map) ?: 1);
+        if (!s->items)
+                return -ENOMEM;
+        cJSON_ArrayForEach(it, map) {
+                Credential *c = &s->items[s->n];
+                size_t n = cJSON_IsString(it) ? strlen(it->valuestring) : 0;
+
+                if (!key_valid(it->string) || n == 0 || n > CREDENTIAL_VALUE_MAX || strpbrk(it->valuestring, "\r\n")) {
+                        if (ret_error)
+                                *ret_error = asprintf_safe("credentials.%.128s: invalid name or value (empty, too long, "
+                                                           "CR or LF)", strna(it->string));
+                        return -EINVAL;
+                }
+                c->key = strdup(it->string);
+                c->value = strdup(it->valuestring);
+                s->n++;
+                if (!c->key || !c->value)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 int credential_store_load(const char *path, CredentialStore **ret, char **ret_error) {
         _cleanup_erase_ char *text = NULL;
         size_t size;
@@ -162,6 +198,8 @@ static const Credential *lookup(const CredentialStore *s, const char *key, size_
 }
 
 static bool bound_to(const Credential *c, const char *host) {
+        if (!c->hosts)
+                return true;
         STRV_FOREACH(h, c->hosts)
                 if (policy_host_match(*h, host))
                         return true;

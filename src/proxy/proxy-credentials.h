@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "http-message.h"
+#include "json-util.h"
 #include "macro.h"
 
 #define CREDENTIAL_PLACEHOLDER_PREFIX "openshell:resolve:env:"
@@ -24,7 +25,14 @@ typedef struct CredentialStore CredentialStore;
 
 int credential_store_load(const char *path, CredentialStore **ret, char **ret_error);
 int credential_store_parse(const char *text, size_t size, CredentialStore **ret, char **ret_error);
+/* The gateway's {"KEY": "VALUE"} object (GET /v1/sandboxes/NAME/credentials): not bound to hosts, each
+ * value may go to any destination the policy allows. */
+int credential_store_from_map(const cJSON *map, CredentialStore **ret, char **ret_error);
 CredentialStore *credential_store_free(CredentialStore *s);
+
+/* {"value": "..."} or {"value_file": "/abs"} (a trailing newline is dropped): one secret, non-empty,
+ * without CR/LF/NUL, at most CREDENTIAL_VALUE_MAX bytes. On -EINVAL *ret_why says why (static text). */
+int credential_value_from_json(const cJSON *j, char **ret, const char **ret_why);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CredentialStore *, credential_store_free);
 
 /* Replaces placeholders in a string. mode: plain text (headers) or percent-encoded (URL path/query,

@@ -27,6 +27,8 @@ static void help(void) {
                "     --policy FILE             Policy (JSON or YAML); without it all egress is denied\n"
                "     --upstream-ca FILE        Extra CA trusted for inspected (MITM) upstreams\n"
                "     --credentials FILE        Real values for openshell:resolve:env:KEY placeholders\n"
+               "     --inference FILE          The inference.local route (JSON, see docs/proxy.md)\n"
+               "     --inference-max-body-bytes SIZE  InferenceMaxBodyBytes= (default 4M)\n"
                "     --check-policy FILE       Validate a policy file and exit\n"
                "     --sandbox NAME            Sandbox name for log lines\n"
                "     --max-connections N       MaxConnections= (default %u)\n"
@@ -59,6 +61,8 @@ enum {
         ARG_HANDSHAKE_TIMEOUT,
         ARG_UPSTREAM_CA,
         ARG_CREDENTIALS,
+        ARG_INFERENCE,
+        ARG_INFERENCE_MAX_BODY,
 };
 
 static const struct option options[] = {
@@ -80,6 +84,8 @@ static const struct option options[] = {
         { "handshake-timeout", required_argument, NULL, ARG_HANDSHAKE_TIMEOUT },
         { "upstream-ca", required_argument, NULL, ARG_UPSTREAM_CA },
         { "credentials", required_argument, NULL, ARG_CREDENTIALS },
+        { "inference", required_argument, NULL, ARG_INFERENCE },
+        { "inference-max-body-bytes", required_argument, NULL, ARG_INFERENCE_MAX_BODY },
         {}
 };
 
@@ -114,6 +120,11 @@ static int apply_option(ProxySettings *s, int c, const char *v) {
                 return set_string(&s->upstream_ca, v);
         case ARG_CREDENTIALS:
                 return set_string(&s->credentials_path, v);
+        case ARG_INFERENCE:
+                return set_string(&s->inference_path, v);
+        case ARG_INFERENCE_MAX_BODY:
+                r = parse_size(v, &l->inference_max_body);
+                break;
         case ARG_MAX_CONNECTIONS:
                 r = safe_atou(v, &l->max_connections);
                 break;

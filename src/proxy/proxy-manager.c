@@ -113,9 +113,12 @@ static int reload_timer_cb(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static bool names_watched_file(Manager *m, const char *name) {
-        const char *p = m->settings->policy_path, *c = m->settings->credentials_path;
+        const char *files[] = { m->settings->policy_path, m->settings->credentials_path, m->settings->inference_path };
 
-        return name && ((p && streq(path_basename(p), name)) || (c && streq(path_basename(c), name)));
+        for (size_t i = 0; name && i < ELEMENTSOF(files); i++)
+                if (files[i] && streq(path_basename(files[i]), name))
+                        return true;
+        return false;
 }
 
 static int inotify_cb(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
@@ -151,6 +154,8 @@ int manager_watch_policy(Manager *m) {
         r = watch_dir_of(m, m->settings->policy_path, &m->policy_watch[0]);
         if (r >= 0)
                 r = watch_dir_of(m, m->settings->credentials_path, &m->policy_watch[1]);
+        if (r >= 0)
+                r = watch_dir_of(m, m->settings->inference_path, &m->policy_watch[2]);
         return r;
 }
 
@@ -207,6 +212,7 @@ Manager *manager_free(Manager *m) {
         m->reload_timer = sd_event_source_disable_unref(m->reload_timer);
         m->policy_watch[0] = sd_event_source_disable_unref(m->policy_watch[0]);
         m->policy_watch[1] = sd_event_source_disable_unref(m->policy_watch[1]);
+        m->policy_watch[2] = sd_event_source_disable_unref(m->policy_watch[2]);
         m->http_fd = safe_close(m->http_fd);
         m->forward_fd = safe_close(m->forward_fd);
         while (m->conns)
@@ -219,6 +225,7 @@ Manager *manager_free(Manager *m) {
         free(m->forward_host);
         leaf_cache_free(m->leaf_cache);
         credential_store_free(m->credentials);
+        inference_route_unref(m->inference);
         SSL_CTX_free(m->upstream_tls);
         proxy_ca_done(&m->ca);
         sd_event_unref(m->event);
@@ -228,10 +235,16 @@ Manager *manager_free(Manager *m) {
 int manager_load_policy(Manager *m, char **ret_error) {
         _cleanup_(policy_freep) Policy *p = NULL, *old = NULL;
         _cleanup_(credential_store_freep) CredentialStore *creds = NULL;
+        _cleanup_(inference_route_unrefp) InferenceRoute *inference = NULL;
         int r;
 
         if (m->settings->credentials_path) {
                 r = credential_store_load(m->settings->credentials_path, &creds, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (m->settings->inference_path) {
+                r = inference_route_load(m->settings->inference_path, &inference, ret_error);
                 if (r < 0)
                         return r;
         }
@@ -240,9 +253,11 @@ int manager_load_policy(Manager *m, char **ret_error) {
                 if (r < 0)
                         return r;
         }
-        /* Both parsed: now swap, credentials first (they are only read at request time). */
+        /* All parsed: now swap, credentials and route first (they are only read at request start). */
         credential_store_free(m->credentials);
         m->credentials = TAKE_PTR(creds);
+        inference_route_unref(m->inference);
+        m->inference = TAKE_PTR(inference);
         if (!m->settings->policy_path)
                 return 0; /* no policy: everything is denied */
         old = TAKE_PTR(m->policy);
@@ -256,10 +271,16 @@ int manager_load_policy(Manager *m, char **ret_error) {
 }
 
 int manager_setup_ca(Manager *m) {
+        const char *bundle = m->settings->system_ca_bundle ?: PROXY_SYSTEM_CA_BUNDLE;
         int r;
 
-        if (!m->settings->tls_dir)
+        if (!m->settings->tls_dir) {
+                /* Only https inference backends need it then: without a trust store they get 502. */
+                r = proxy_upstream_tls_context_new(bundle, m->settings->upstream_ca, &m->upstream_tls);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot load the trust store %s, https backends are unusable: %m", bundle);
                 return 0;
+        }
         r = proxy_ca_ensure(m->settings->tls_dir, m->settings->system_ca_bundle ?: PROXY_SYSTEM_CA_BUNDLE, &m->ca);
         if (r < 0)
                 return r;

@@ -11,6 +11,7 @@
 #include "policy.h"
 #include "proxy-ca.h"
 #include "proxy-credentials.h"
+#include "proxy-inference.h"
 #include "proxy-settings.h"
 #include "proxy-tls.h"
 
@@ -30,6 +31,7 @@ typedef struct Manager {
         ProxyCA ca;
         bool have_ca;
         CredentialStore *credentials; /* NULL: every placeholder is unknown */
+        InferenceRoute *inference;    /* NULL: inference.local answers 403 */
         LeafCache *leaf_cache;  /* with a CA: TLS inspection of protocol rest endpoints */
         SSL_CTX *upstream_tls;
 
@@ -45,7 +47,7 @@ typedef struct Manager {
         unsigned n_connections;
         bool accept_paused;
 
-        sd_event_source *policy_watch[2]; /* inotify on the directories of the policy and credentials */
+        sd_event_source *policy_watch[3]; /* inotify on the directories of the policy, credentials, route */
         sd_event_source *reload_timer;   /* coalesces bursts of file events */
 } Manager;
 
@@ -55,7 +57,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 /* Loads the policy from settings; on failure the current one stays and *ret_error says why. */
 int manager_load_policy(Manager *m, char **ret_error);
-/* Creates/reuses the CA when a TLS directory is configured. */
+/* Creates/reuses the CA when a TLS directory is configured; loads the trust store for https upstreams. */
 int manager_setup_ca(Manager *m);
 /* Reloads policy and credentials when their files change (inotify on their directories). */
 int manager_watch_policy(Manager *m);

@@ -7,6 +7,7 @@
 
 #include "alloc-util.h"
 #include "conf-parser.h"
+#include "proxy-inference.h"
 #include "parse-util.h"
 #include "proxy-settings.h"
 #include "string-util.h"
@@ -20,6 +21,7 @@ void proxy_settings_init(ProxySettings *s) {
                         .max_headers = HTTP_MAX_HEADERS_DEFAULT,
                         .idle_timeout = PROXY_IDLE_TIMEOUT_DEFAULT,
                         .handshake_timeout = PROXY_HANDSHAKE_TIMEOUT_DEFAULT,
+                        .inference_max_body = PROXY_INFERENCE_MAX_BODY_DEFAULT,
                 },
         };
 }
@@ -34,6 +36,7 @@ void proxy_settings_done(ProxySettings *s) {
         free(s->system_ca_bundle);
         free(s->upstream_ca);
         free(s->credentials_path);
+        free(s->inference_path);
 }
 
 static const ConfigTableItem proxy_config_table[] = {
@@ -46,6 +49,8 @@ static const ConfigTableItem proxy_config_table[] = {
         { "Proxy", "SystemCABundle", config_parse_path, offsetof(ProxySettings, system_ca_bundle), false },
         { "Proxy", "UpstreamCA", config_parse_path, offsetof(ProxySettings, upstream_ca), true },
         { "Proxy", "Credentials", config_parse_path, offsetof(ProxySettings, credentials_path), true },
+        { "Proxy", "Inference", config_parse_path, offsetof(ProxySettings, inference_path), true },
+        { "Proxy", "InferenceMaxBodyBytes", config_parse_size, offsetof(ProxySettings, limits.inference_max_body), false },
         { "Proxy", "MaxConnections", config_parse_unsigned, offsetof(ProxySettings, limits.max_connections), false },
         { "Proxy", "BufferBytes", config_parse_size, offsetof(ProxySettings, limits.buffer_bytes), false },
         { "Proxy", "MaxHeaderBytes", config_parse_unsigned, offsetof(ProxySettings, limits.max_header_bytes), false },
@@ -148,6 +153,8 @@ int proxy_settings_validate(const ProxySettings *s, char **ret_error) {
                 bad = "MaxHeaderBytes= must be between 1024 and 1048576";
         else if (l->max_headers == 0 || l->max_headers > 10000)
                 bad = "MaxHeaders= must be between 1 and 10000";
+        else if (l->inference_max_body < 1024 || l->inference_max_body > PROXY_INFERENCE_MAX_BODY_MAX)
+                bad = "InferenceMaxBodyBytes= must be between 1K and 64M";
         else if (l->idle_timeout == 0 || l->handshake_timeout == 0)
                 bad = "timeouts must be positive";
         else if (s->sandbox && string_has_cc(s->sandbox, NULL))

@@ -31,6 +31,7 @@ typedef struct ProxyLimits {
         unsigned max_headers;
         usec_t idle_timeout;
         usec_t handshake_timeout;
+        uint64_t inference_max_body; /* InferenceMaxBodyBytes= */
 } ProxyLimits;
 
 typedef struct ProxySettings {
@@ -41,8 +42,9 @@ typedef struct ProxySettings {
         char *policy_path;    /* NULL: deny everything */
         char *sandbox;        /* for log fields */
         char *system_ca_bundle;
-        char *upstream_ca;
-        char *credentials_path; /* real values for credential placeholders */    /* extra CA trusted for inspected upstreams, besides the system roots */
+        char *upstream_ca;      /* extra CA trusted for inspected upstreams, besides the system roots */
+        char *credentials_path; /* real values for credential placeholders */
+        char *inference_path;   /* the inference.local route */
         ProxyLimits limits;
 } ProxySettings;
 
