@@ -470,7 +470,10 @@ static int dispatch(const ApiContext *ctx, const ApiRequest *req, const RouteMat
                 return wrap(r, 200, "credentials", j, e);
         }
         case ROUTE_INFERENCE_GET: {
-                int e = store_inference_get(ctx->store, m->name, &j);
+                /* The sandbox itself (its proxy) gets the provider's secret; administrators never do. */
+                int e = req->identity && req->identity->kind == IDENTITY_SANDBOX
+                                ? store_inference_for_sandbox(ctx->store, m->name, &j)
+                                : store_inference_get(ctx->store, m->name, &j);
                 if (e == -ENOENT && store_sandbox_get(ctx->store, m->name, &j) >= 0) {
                         cJSON_Delete(j);
                         return api_error(r, 404, "not_found", "No inference route is set for this sandbox");

@@ -521,6 +521,35 @@ int store_provider_delete(Store *s, const char *name) {
         return unlink(path) < 0 ? -errno : 0;
 }
 
+int store_inference_for_sandbox(Store *s, const char *name, cJSON **ret) {
+        _cleanup_json_ cJSON *route = NULL, *prov = NULL;
+        const cJSON *p, *api, *creds, *value;
+        cJSON *cred;
+        int r;
+
+        r = store_inference_get(s, name, &route);
+        if (r < 0)
+                return r;
+        p = cJSON_GetObjectItemCaseSensitive(route, "provider");
+        if (!cJSON_IsString(p) || provider_load(s, p->valuestring, &prov) < 0) {
+                *ret = TAKE_PTR(route);
+                return 0; /* no provider (a keyless backend), or it vanished: no credential */
+        }
+        api = cJSON_GetObjectItemCaseSensitive(route, "api");
+        creds = cJSON_GetObjectItemCaseSensitive(prov, "credentials");
+        value = cJSON_GetObjectItemCaseSensitive(creds, cJSON_IsString(api) && streq(api->valuestring, "anthropic")
+                                                                ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
+        if (!value && cJSON_GetArraySize(creds) == 1)
+                value = cJSON_GetArrayItem(creds, 0);
+        if (cJSON_IsString(value)) {
+                cred = cJSON_AddObjectToObject(route, "credential");
+                if (!cred || !cJSON_AddStringToObject(cred, "value", value->valuestring))
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(route);
+        return 0;
+}
+
 int store_sandbox_credentials(Store *s, const char *name, cJSON **ret) {
         _cleanup_json_ cJSON *rec = NULL, *out = cJSON_CreateObject();
         const cJSON *p;

@@ -49,6 +49,9 @@ int store_policy_set(Store *s, const char *name, const cJSON *policy, uint64_t *
 
 int store_inference_get(Store *s, const char *name, cJSON **ret);
 int store_inference_set(Store *s, const char *name, const cJSON *route, char **ret_error);
+/* The route as the sandbox's own proxy needs it: with "credential": {"value": SECRET} taken from the route's
+ * provider — its OPENAI_API_KEY/ANTHROPIC_API_KEY (by "api"), else its only credential. Never for admins. */
+int store_inference_for_sandbox(Store *s, const char *name, cJSON **ret);
 
 int store_provider_create(Store *s, const cJSON *body, cJSON **ret_redacted, char **ret_error);
 int store_provider_get(Store *s, const char *name, cJSON **ret_redacted);

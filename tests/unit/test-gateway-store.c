@@ -167,4 +167,47 @@ TEST(inference) {
         rm_rf(d);
 }
 
+TEST(inference_for_sandbox) {
+        _cleanup_free_ char *d = tmpdir(), *err = NULL, *a = NULL, *b = NULL, *c = NULL, *e = NULL;
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_json_ cJSON *spec = J("{}"),
+                             *p1 = J("{\"name\":\"multi\",\"type\":\"t\",\"credentials\":{\"X\":\"x-1\","
+                                     "\"OPENAI_API_KEY\":\"sk-o\",\"ANTHROPIC_API_KEY\":\"sk-a\"}}"),
+                             *p2 = J("{\"name\":\"one\",\"type\":\"t\",\"credentials\":{\"TOKEN\":\"tok-1\"}}"),
+                             *r1 = J("{\"base_url\":\"https://h/v1\",\"model\":\"m\",\"provider\":\"multi\"}"),
+                             *r2 = J("{\"base_url\":\"https://h\",\"model\":\"m\",\"api\":\"anthropic\",\"provider\":\"multi\"}"),
+                             *r3 = J("{\"base_url\":\"https://h\",\"model\":\"m\",\"provider\":\"one\"}"),
+                             *r4 = J("{\"base_url\":\"http://127.0.0.1:1\",\"model\":\"m\"}"), *got = NULL;
+
+        ASSERT_OK(store_open(d, &s));
+        ASSERT_OK(store_provider_create(s, p1, NULL, &err));
+        ASSERT_OK(store_provider_create(s, p2, NULL, &err));
+        ASSERT_OK(store_sandbox_create(s, "demo", spec, NULL, &err));
+        ASSERT_ERROR(store_inference_for_sandbox(s, "demo", &got), ENOENT);
+        ASSERT_OK(store_inference_set(s, "demo", r1, &err));
+        ASSERT_OK(store_inference_for_sandbox(s, "demo", &got));
+        a = P(got);
+        ASSERT_CONTAINS(a, "\"credential\":{\"value\":\"sk-o\"}");
+        cJSON_Delete(TAKE_PTR(got));
+        ASSERT_OK(store_inference_get(s, "demo", &got)); /* the administrator's view has no secret */
+        e = P(got);
+        ASSERT_NOT_CONTAINS(e, "sk-");
+        cJSON_Delete(TAKE_PTR(got));
+        ASSERT_OK(store_inference_set(s, "demo", r2, &err));
+        ASSERT_OK(store_inference_for_sandbox(s, "demo", &got));
+        b = P(got);
+        ASSERT_CONTAINS(b, "\"value\":\"sk-a\"");
+        cJSON_Delete(TAKE_PTR(got));
+        ASSERT_OK(store_inference_set(s, "demo", r3, &err));
+        ASSERT_OK(store_inference_for_sandbox(s, "demo", &got));
+        c = P(got);
+        ASSERT_CONTAINS(c, "\"value\":\"tok-1\"");
+        cJSON_Delete(TAKE_PTR(got));
+        ASSERT_OK(store_inference_set(s, "demo", r4, &err));
+        ASSERT_OK(store_inference_for_sandbox(s, "demo", &got));
+        ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(got, "credential"));
+        cJSON_Delete(TAKE_PTR(got));
+        rm_rf(d);
+}
+
 DEFINE_TEST_MAIN();
