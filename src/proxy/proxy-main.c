@@ -28,6 +28,10 @@ static void help(void) {
                "     --upstream-ca FILE        Extra CA trusted for inspected (MITM) upstreams\n"
                "     --credentials FILE        Real values for openshell:resolve:env:KEY placeholders\n"
                "     --inference FILE          The inference.local route (JSON, see docs/proxy.md)\n"
+               "     --gateway URL             Fetch policy, credentials and route from the gateway\n"
+               "     --gateway-ca FILE         CA that signed the gateway's server certificate\n"
+               "     --gateway-cert FILE       The sandbox's client certificate (CN=sandbox:NAME)\n"
+               "     --gateway-key FILE        Its private key\n"
                "     --inference-max-body-bytes SIZE  InferenceMaxBodyBytes= (default 4M)\n"
                "     --check-policy FILE       Validate a policy file and exit\n"
                "     --sandbox NAME            Sandbox name for log lines\n"
@@ -63,6 +67,10 @@ enum {
         ARG_CREDENTIALS,
         ARG_INFERENCE,
         ARG_INFERENCE_MAX_BODY,
+        ARG_GATEWAY,
+        ARG_GATEWAY_CA,
+        ARG_GATEWAY_CERT,
+        ARG_GATEWAY_KEY,
 };
 
 static const struct option options[] = {
@@ -86,6 +94,10 @@ static const struct option options[] = {
         { "credentials", required_argument, NULL, ARG_CREDENTIALS },
         { "inference", required_argument, NULL, ARG_INFERENCE },
         { "inference-max-body-bytes", required_argument, NULL, ARG_INFERENCE_MAX_BODY },
+        { "gateway", required_argument, NULL, ARG_GATEWAY },
+        { "gateway-ca", required_argument, NULL, ARG_GATEWAY_CA },
+        { "gateway-cert", required_argument, NULL, ARG_GATEWAY_CERT },
+        { "gateway-key", required_argument, NULL, ARG_GATEWAY_KEY },
         {}
 };
 
@@ -120,6 +132,14 @@ static int apply_option(ProxySettings *s, int c, const char *v) {
                 return set_string(&s->upstream_ca, v);
         case ARG_CREDENTIALS:
                 return set_string(&s->credentials_path, v);
+        case ARG_GATEWAY:
+                return set_string(&s->gateway_url, v);
+        case ARG_GATEWAY_CA:
+                return set_string(&s->gateway_ca, v);
+        case ARG_GATEWAY_CERT:
+                return set_string(&s->gateway_cert, v);
+        case ARG_GATEWAY_KEY:
+                return set_string(&s->gateway_key, v);
         case ARG_INFERENCE:
                 return set_string(&s->inference_path, v);
         case ARG_INFERENCE_MAX_BODY:
@@ -226,7 +246,8 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Refusing to start with an invalid policy or credentials: %s", strna(err));
         if (!settings.policy_path)
-                log_warning("No --policy given: all egress is denied.");
+                log_warning("No --policy given: all egress is denied%s.",
+                            settings.gateway_url ? " until the gateway's policy arrives" : "");
         r = manager_watch_policy(m);
         if (r < 0)
                 log_warning_errno(r, "Cannot watch the policy for changes, reload with SIGHUP: %m");
@@ -236,6 +257,9 @@ static int run(int argc, char *argv[]) {
         r = manager_setup_ca(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the CA in %s: %m", settings.tls_dir);
+        r = manager_start_gateway(m, &err);
+        if (r < 0)
+                return log_error_errno(r, "Cannot use the gateway: %s", strna(err));
         r = manager_run(m);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <signal.h>
@@ -215,6 +216,7 @@ Manager *manager_free(Manager *m) {
         m->policy_watch[2] = sd_event_source_disable_unref(m->policy_watch[2]);
         m->http_fd = safe_close(m->http_fd);
         m->forward_fd = safe_close(m->forward_fd);
+        m->gateway = gateway_client_free(m->gateway);
         while (m->conns)
                 conn_free(m->conns);
         while (m->forwards)
@@ -232,42 +234,132 @@ Manager *manager_free(Manager *m) {
         return mfree(m);
 }
 
-int manager_load_policy(Manager *m, char **ret_error) {
-        _cleanup_(policy_freep) Policy *p = NULL, *old = NULL;
-        _cleanup_(credential_store_freep) CredentialStore *creds = NULL;
-        _cleanup_(inference_route_unrefp) InferenceRoute *inference = NULL;
-        int r;
+void manager_set_policy(Manager *m, Policy *p) {
+        _cleanup_(policy_freep) Policy *old = TAKE_PTR(m->policy);
 
-        if (m->settings->credentials_path) {
-                r = credential_store_load(m->settings->credentials_path, &creds, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        if (m->settings->inference_path) {
-                r = inference_route_load(m->settings->inference_path, &inference, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        if (m->settings->policy_path) {
-                r = policy_load(m->settings->policy_path, &p, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        /* All parsed: now swap, credentials and route first (they are only read at request start). */
-        credential_store_free(m->credentials);
-        m->credentials = TAKE_PTR(creds);
-        inference_route_unref(m->inference);
-        m->inference = TAKE_PTR(inference);
-        if (!m->settings->policy_path)
-                return 0; /* no policy: everything is denied */
-        old = TAKE_PTR(m->policy);
-        m->policy = TAKE_PTR(p);
+        m->policy = p;
         /* Live connections hold decisions pointing into the old policy: re-decide them first. */
         for (Conn *c = m->conns, *next; c; c = next) {
                 next = conn_next(c);
                 conn_policy_changed(c);
         }
-        return 0;
+}
+
+/* Local files apply until the gateway delivered the same resource; then the gateway is the source. */
+int manager_load_policy(Manager *m, char **ret_error) {
+        _cleanup_(policy_freep) Policy *p = NULL;
+        _cleanup_(credential_store_freep) CredentialStore *creds = NULL;
+        _cleanup_(inference_route_unrefp) InferenceRoute *inference = NULL;
+        const char *policy_path = m->gateway_owns[GATEWAY_POLICY] ? NULL : m->settings->policy_path,
+                   *creds_path = m->gateway_owns[GATEWAY_CREDENTIALS] ? NULL : m->settings->credentials_path,
+                   *route_path = m->gateway_owns[GATEWAY_INFERENCE] ? NULL : m->settings->inference_path;
+        int r;
+
+        if (creds_path) {
+                r = credential_store_load(creds_path, &creds, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (route_path) {
+                r = inference_route_load(route_path, &inference, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (policy_path) {
+                r = policy_load(policy_path, &p, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        /* All parsed: now swap, credentials and route first (they are only read at request start). */
+        if (!m->gateway_owns[GATEWAY_CREDENTIALS]) {
+                credential_store_free(m->credentials);
+                m->credentials = TAKE_PTR(creds);
+        }
+        if (!m->gateway_owns[GATEWAY_INFERENCE]) {
+                inference_route_unref(m->inference);
+                m->inference = TAKE_PTR(inference);
+        }
+        if (policy_path)
+                manager_set_policy(m, TAKE_PTR(p));
+        return 0; /* no policy: everything is denied */
+}
+
+static void gateway_policy(Manager *m, const cJSON *doc) {
+        _cleanup_(policy_freep) Policy *p = NULL;
+        _cleanup_free_ char *err = NULL;
+        uint64_t rev = 0;
+        int r;
+
+        (void) gateway_policy_revision(doc, &rev);
+        r = policy_from_json(cJSON_GetObjectItemCaseSensitive(doc, "policy"), NULL, &p, &err);
+        if (r < 0) {
+                log_error("Gateway policy revision %" PRIu64 " rejected, keeping the previous policy: %s", rev, strna(err));
+                return;
+        }
+        manager_set_policy(m, TAKE_PTR(p));
+        m->gateway_owns[GATEWAY_POLICY] = true;
+        log_info("Policy revision %" PRIu64 " from the gateway applied.", rev);
+        (void) sd_notifyf(false, "STATUS=Proxy on %s, gateway policy revision %" PRIu64,
+                          m->settings->listen ?: PROXY_LISTEN_DEFAULT, rev);
+}
+
+static void gateway_update_cb(GatewayResource what, const cJSON *doc, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_(credential_store_freep) CredentialStore *creds = NULL;
+        _cleanup_(inference_route_unrefp) InferenceRoute *route = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r = 0;
+
+        switch (what) {
+        case GATEWAY_POLICY:
+                return gateway_policy(m, doc);
+        case GATEWAY_CREDENTIALS:
+                r = credential_store_from_map(cJSON_GetObjectItemCaseSensitive(doc, "credentials"), &creds, &err);
+                if (r >= 0) {
+                        credential_store_free(m->credentials);
+                        m->credentials = TAKE_PTR(creds);
+                }
+                break;
+        case GATEWAY_INFERENCE:
+                if (doc)
+                        r = inference_route_from_json(doc, &route, &err);
+                if (r >= 0) {
+                        inference_route_unref(m->inference);
+                        m->inference = TAKE_PTR(route);
+                }
+                break;
+        case _GATEWAY_RESOURCE_MAX:
+        case _GATEWAY_RESOURCE_INVALID:
+                return;
+        }
+        if (r < 0) {
+                log_error("Gateway %s rejected, keeping the previous ones: %s", gateway_resource_to_string(what), strna(err));
+                return;
+        }
+        m->gateway_owns[what] = true;
+        log_info("%s from the gateway applied%s.", what == GATEWAY_CREDENTIALS ? "Credentials" : "Inference route",
+                 what == GATEWAY_INFERENCE && !m->inference ? " (none set: inference.local is denied)" : "");
+}
+
+int manager_start_gateway(Manager *m, char **ret_error) {
+        const ProxySettings *s = m->settings;
+        GatewayClientOptions o = {
+                .url = s->gateway_url,
+                .sandbox = s->sandbox,
+                .ca = s->gateway_ca,
+                .cert = s->gateway_cert,
+                .key = s->gateway_key,
+                .limits = m->http_limits,
+                .handshake_timeout = s->limits.handshake_timeout,
+        };
+        int r;
+
+        if (!s->gateway_url)
+                return 0;
+        r = gateway_client_new(m->event, m->resolver, &o, gateway_update_cb, m, &m->gateway, ret_error);
+        if (r < 0)
+                return r;
+        return gateway_client_start(m->gateway);
 }
 
 int manager_setup_ca(Manager *m) {

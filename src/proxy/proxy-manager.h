@@ -11,6 +11,7 @@
 #include "policy.h"
 #include "proxy-ca.h"
 #include "proxy-credentials.h"
+#include "proxy-gateway.h"
 #include "proxy-inference.h"
 #include "proxy-settings.h"
 #include "proxy-tls.h"
@@ -32,6 +33,8 @@ typedef struct Manager {
         bool have_ca;
         CredentialStore *credentials; /* NULL: every placeholder is unknown */
         InferenceRoute *inference;    /* NULL: inference.local answers 403 */
+        GatewayClient *gateway;       /* gateway mode */
+        bool gateway_owns[_GATEWAY_RESOURCE_MAX]; /* delivered by the gateway: local files no longer apply */
         LeafCache *leaf_cache;  /* with a CA: TLS inspection of protocol rest endpoints */
         SSL_CTX *upstream_tls;
 
@@ -61,6 +64,10 @@ int manager_load_policy(Manager *m, char **ret_error);
 int manager_setup_ca(Manager *m);
 /* Reloads policy and credentials when their files change (inotify on their directories). */
 int manager_watch_policy(Manager *m);
+/* Gateway mode (--gateway): starts fetching policy, credentials and route; *ret_error for bad options. */
+int manager_start_gateway(Manager *m, char **ret_error);
+/* Replaces the policy (takes ownership) and re-decides every connection against it. */
+void manager_set_policy(Manager *m, Policy *p);
 /* Binds and arms the listeners. */
 int manager_start_listeners(Manager *m);
 /* Runs until SIGTERM/SIGINT; READY=1 is sent before entering the loop. */

@@ -37,6 +37,10 @@ void proxy_settings_done(ProxySettings *s) {
         free(s->upstream_ca);
         free(s->credentials_path);
         free(s->inference_path);
+        free(s->gateway_url);
+        free(s->gateway_ca);
+        free(s->gateway_cert);
+        free(s->gateway_key);
 }
 
 static const ConfigTableItem proxy_config_table[] = {
@@ -49,6 +53,10 @@ static const ConfigTableItem proxy_config_table[] = {
         { "Proxy", "SystemCABundle", config_parse_path, offsetof(ProxySettings, system_ca_bundle), false },
         { "Proxy", "UpstreamCA", config_parse_path, offsetof(ProxySettings, upstream_ca), true },
         { "Proxy", "Credentials", config_parse_path, offsetof(ProxySettings, credentials_path), true },
+        { "Proxy", "Gateway", config_parse_string, offsetof(ProxySettings, gateway_url), true },
+        { "Proxy", "GatewayCA", config_parse_path, offsetof(ProxySettings, gateway_ca), true },
+        { "Proxy", "GatewayCertificate", config_parse_path, offsetof(ProxySettings, gateway_cert), true },
+        { "Proxy", "GatewayKey", config_parse_path, offsetof(ProxySettings, gateway_key), true },
         { "Proxy", "Inference", config_parse_path, offsetof(ProxySettings, inference_path), true },
         { "Proxy", "InferenceMaxBodyBytes", config_parse_size, offsetof(ProxySettings, limits.inference_max_body), false },
         { "Proxy", "MaxConnections", config_parse_unsigned, offsetof(ProxySettings, limits.max_connections), false },

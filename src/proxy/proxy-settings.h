@@ -45,6 +45,8 @@ typedef struct ProxySettings {
         char *upstream_ca;      /* extra CA trusted for inspected upstreams, besides the system roots */
         char *credentials_path; /* real values for credential placeholders */
         char *inference_path;   /* the inference.local route */
+        char *gateway_url;      /* gateway mode: https://HOST:PORT */
+        char *gateway_ca, *gateway_cert, *gateway_key; /* the sandbox's client certificate */
         ProxyLimits limits;
 } ProxySettings;
 
