@@ -229,6 +229,19 @@ static int proxy_exec_words(const SandboxSpec *spec, char ***ret) {
         for (size_t i = 0; i < ELEMENTSOF(tail); i++)
                 if (strv_extend(&w, tail[i]) < 0)
                         return -ENOMEM;
+        /* Gateway mode: the proxy fetches policy, credentials and inference route with the sandbox's own
+         * client certificate (mounted below), falling back to the policy file while the gateway is away. */
+        if (spec->gateway && (strv_extend(&w, "--gateway") < 0 || strv_extend(&w, spec->gateway) < 0))
+                return -ENOMEM;
+        if (spec->tls_ca) {
+                const char *gw[] = {
+                        "--gateway-ca", QUADLET_CLIENT_TLS_DIR "/ca.crt", "--gateway-cert", QUADLET_CLIENT_TLS_DIR "/tls.crt",
+                        "--gateway-key", QUADLET_CLIENT_TLS_DIR "/tls.key",
+                };
+                for (size_t i = 0; i < ELEMENTSOF(gw); i++)
+                        if (strv_extend(&w, gw[i]) < 0)
+                                return -ENOMEM;
+        }
         *ret = TAKE_PTR(w);
         return 0;
 }
@@ -260,6 +273,11 @@ static int render_proxy(const SandboxSpec *spec, const RenderOptions *opts, char
         out_printf(&o, "Mount=type=volume,source=openshell-tls-%s.volume,destination=%s\n", spec->name,
                    QUADLET_PROXY_TLS_DIR);
         out_mount(&o, "bind", spec->policy, QUADLET_PROXY_POLICY, true, opts->selinux);
+        if (spec->tls_ca) {
+                out_mount(&o, "bind", spec->tls_ca, QUADLET_CLIENT_TLS_DIR "/ca.crt", true, opts->selinux);
+                out_mount(&o, "bind", spec->tls_cert, QUADLET_CLIENT_TLS_DIR "/tls.crt", true, opts->selinux);
+                out_mount(&o, "bind", spec->tls_key, QUADLET_CLIENT_TLS_DIR "/tls.key", true, opts->selinux);
+        }
         out_printf(&o, "Entrypoint=%s\n", QUADLET_SIDECAR_LOADER);
         out_exec(&o, exec);
         /* READY=1 comes from the proxy once both listeners are bound and the CA is on the volume. Ports
