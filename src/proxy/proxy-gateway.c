@@ -48,6 +48,7 @@ struct GatewayClient {
         char *last[_GATEWAY_RESOURCE_MAX]; /* last body delivered, to hand over changes only */
         usec_t backoff;
         unsigned failures;
+        unsigned refused[_GATEWAY_RESOURCE_MAX]; /* last error status per resource, to log changes only */
 };
 
 int gateway_request_format(const char *authority, const char *sandbox, GatewayResource what, uint64_t watch_revision,
@@ -177,15 +178,24 @@ static int complete(GatewayClient *g) {
         unsigned status = m->status;
 
         g->in_flight = false;
-        if (status != 200 && !(status == 404 && g->current == GATEWAY_INFERENCE)) {
-                log_warning("Gateway answered %u to the %s request: %.*s", status,
-                            gateway_resource_to_string(g->current), (int) MIN(g->body_size, 512U), strempty(g->body));
-                fail(g, -EPROTO, "unexpected answer");
-                return 0;
+        if (status == 200 || (status == 404 && g->current == GATEWAY_INFERENCE)) {
+                g->failures = 0;
+                g->backoff = 0;
+                g->refused[g->current] = 0;
+                deliver(g, status);
+        } else {
+                if (g->refused[g->current] != status)
+                        log_warning("Gateway answered %u to the %s request, keeping what we have: %.*s", status,
+                                    gateway_resource_to_string(g->current), (int) MIN(g->body_size, 512U),
+                                    strempty(g->body));
+                g->refused[g->current] = status;
+                /* Without a policy answer there is no watch to follow: back off. A refused credentials or
+                 * route request (e.g. an administrator identity on a DisableTLS=yes gateway) is skipped. */
+                if (g->current == GATEWAY_POLICY) {
+                        fail(g, -EPROTO, "policy request refused");
+                        return 0;
+                }
         }
-        g->failures = 0;
-        g->backoff = 0;
-        deliver(g, status);
         g->current = (g->current + 1) % _GATEWAY_RESOURCE_MAX;
         http_parser_next(g->parser);
         if (!keep) {
