@@ -106,10 +106,15 @@ static int relay_conn_dispatch(RelayConn *rc) {
                 r = relay_frame_parse(rc->in + off, rc->in_len - off, &f, &n);
                 if (r <= 0)
                         break;
-                off += n;
                 r = rc->callbacks.frame(rc, &f, rc->userdata);
                 if (r < 0)
                         break;
+                if (r == RELAY_CONN_FRAME_LATER) {
+                        r = 0;
+                        rc->paused = true; /* in case the callback did not say so */
+                        break;
+                }
+                off += n;
         }
         memmove(rc->in, rc->in + off, rc->in_len - off);
         rc->in_len -= off;

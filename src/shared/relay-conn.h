@@ -25,11 +25,14 @@
 #define RELAY_CONN_HIGH_WATER (256U * 1024U)
 #define RELAY_CONN_LOW_WATER (64U * 1024U)
 #define RELAY_CONN_OUTPUT_MAX (4U * 1024U * 1024U)
+#define RELAY_CONN_FRAME_LATER 1
 
 typedef struct RelayConn RelayConn;
 
 typedef struct RelayConnCallbacks {
-        /* The payload is valid during the call only. Return < 0 to end the connection. */
+        /* The payload is valid during the call only. Return 0 when the frame was handled, < 0 to end the
+         * connection, or RELAY_CONN_FRAME_LATER after relay_conn_pause(rc, true) to get the same frame again
+         * once unpaused (the frame's destination is congested: nothing is buffered beyond the caps). */
         int (*frame)(RelayConn *rc, const RelayFrame *f, void *userdata);
         void (*drained)(RelayConn *rc, void *userdata);
         /* error: 0 for a clean end, else negative errno (-EBADMSG/-EMSGSIZE: the peer broke the protocol). */

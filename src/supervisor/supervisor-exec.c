@@ -95,6 +95,11 @@ static int exec_output_cb(sd_event_source *s, int fd, uint32_t revents, void *us
         uint8_t buf[EXEC_READ_CHUNK];
         ssize_t n;
 
+        /* Check before reading: with many busy channels the session grows by one chunk at most. */
+        if (manager_congested(c->manager)) {
+                exec_channel_pause_output(c, true);
+                return 0;
+        }
         n = read(fd, buf, sizeof(buf));
         if (n < 0 && IN_SET(errno, EAGAIN, EINTR))
                 return 0;
@@ -103,12 +108,8 @@ static int exec_output_cb(sd_event_source *s, int fd, uint32_t revents, void *us
                 exec_channel_output_closed(c, is_err ? &c->stderr_source : &c->stdout_source);
                 return 0;
         }
-        if (manager_send(c->manager, is_err ? RELAY_FRAME_STDERR : RELAY_FRAME_STDOUT, c->id, buf, (size_t) n) < 0) {
+        if (manager_send(c->manager, is_err ? RELAY_FRAME_STDERR : RELAY_FRAME_STDOUT, c->id, buf, (size_t) n) < 0)
                 exec_channel_abandon(c);
-                return 0;
-        }
-        if (manager_congested(c->manager))
-                exec_channel_pause_output(c, true);
         return 0;
 }
 

@@ -73,7 +73,7 @@ if ! wait_port 127.0.0.1 "$API_PORT" || ! wait_port 127.0.0.2 "$CB_PORT"; then
         echo "1..1"; fail "gateway starts" "$(cat "$WORK/gateway.log")"; exit 1
 fi
 
-echo "1..25"
+echo "1..26"
 
 # 1-2. the CLI learns the gateway; a sandbox record with its own certificate
 out=$("$CLI" gateway add local "https://127.0.0.1:$API_PORT" --tls-dir "$TLS" 2>&1)
@@ -125,6 +125,24 @@ check "stdin passthrough" "$out" $'line1\nline2\ndone'
 head -c 3000000 /dev/urandom >"$WORK/big"
 "$CLI" sandbox exec demo -- cat <"$WORK/big" >"$WORK/big.out"
 check "3 MB through cat" "$(cmp "$WORK/big" "$WORK/big.out" && echo same)" "same"
+
+# parallel channels on one session, one of them read slowly: every byte arrives on each
+PAR=
+for i in 1 2 3; do
+        "$CLI" sandbox exec demo -- head -c 4000000 /dev/zero | wc -c >"$WORK/par.$i" &
+        PAR="$PAR $!"
+done
+"$CLI" sandbox exec demo -- head -c 2000000 /dev/zero |
+        python3 -c 'import sys, time
+n = 0
+while True:
+    b = sys.stdin.buffer.read(65536)
+    if not b: break
+    n += len(b); time.sleep(0.002)
+print(n)' >"$WORK/par.slow"
+wait $PAR
+check "3 parallel channels and a slow reader" "$(cat "$WORK/par.1" "$WORK/par.2" "$WORK/par.3" "$WORK/par.slow" | tr '\n' ' ')" \
+        "4000000 4000000 4000000 2000000 "
 
 # 12-13. the proxy/CA environment reaches exec'd children; --env adds, never unpins
 out=$("$CLI" sandbox exec demo --env FOO=bar --env HTTP_PROXY=http://evil:1 -- sh -c 'echo "$HTTP_PROXY $SSL_CERT_FILE $FOO"')
