@@ -22,11 +22,19 @@ typedef struct End {
         bool closed;
         int error;
         bool drained;
+        unsigned defer_first; /* return RELAY_CONN_FRAME_LATER for this many calls */
+        unsigned n_calls;
 } End;
 
 static int end_frame(RelayConn *rc, const RelayFrame *f, void *userdata) {
         End *e = userdata;
 
+        e->n_calls++;
+        if (e->defer_first > 0) {
+                e->defer_first--;
+                relay_conn_pause(rc, true);
+                return RELAY_CONN_FRAME_LATER;
+        }
         e->n_frames++;
         e->last_type = f->type;
         if (f->type == RELAY_FRAME_STDOUT && e->data_len + f->size < sizeof(e->data)) {
@@ -200,6 +208,33 @@ TEST(congestion_and_output_cap) {
         ASSERT_TRUE(relay_conn_congested(a.rc));
         end_done(&a);
         safe_close(sv[1]);
+}
+
+/* A frame left for later is delivered again, whole and in order, once the connection is unpaused. */
+TEST(frame_later) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        int sv[2];
+        End a, b;
+
+        ASSERT_OK(sd_event_new(&event));
+        ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv));
+        ASSERT_OK(end_setup(event, sv[0], &a));
+        ASSERT_OK(end_setup(event, sv[1], &b));
+        b.defer_first = 1;
+        ASSERT_OK(relay_conn_send(a.rc, RELAY_FRAME_STDOUT, 1, "ab", 2));
+        ASSERT_OK(relay_conn_send(a.rc, RELAY_FRAME_STDOUT, 1, "cd", 2));
+        ASSERT_OK(relay_conn_send_u32(a.rc, RELAY_FRAME_EXIT, 1, 0));
+        for (unsigned i = 0; i < 100; i++)
+                ASSERT_OK(sd_event_run(event, 0));
+        ASSERT_EQ(b.n_calls, 1);
+        ASSERT_EQ(b.n_frames, 0);
+        relay_conn_pause(b.rc, false);
+        ASSERT_OK(event_run_bounded(event));
+        ASSERT_EQ(b.n_frames, 3);
+        ASSERT_EQ(b.data_len, 4);
+        ASSERT_TRUE(memcmp(b.data, "abcd", 4) == 0);
+        end_done(&a);
+        end_done(&b);
 }
 
 DEFINE_TEST_MAIN();
