@@ -98,6 +98,8 @@ static void manager_reload(Manager *m, const char *why) {
         r = manager_load_policy(m, &err);
         if (r < 0)
                 log_error("Policy reload (%s) failed, keeping the previous policy: %s", why, strna(err));
+        else if (m->gateway_owns[GATEWAY_POLICY])
+                log_info("Local files reloaded (%s); the policy comes from the gateway.", why);
         else
                 log_info("Policy reloaded from %s (%s).", strna(m->settings->policy_path), why);
         (void) sd_notify(false, "READY=1");
