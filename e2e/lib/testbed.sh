@@ -108,7 +108,7 @@ tb_rootfs_ensure() {
         [ -n "$have" ] && [ "$have" = "$want" ] && [ -x "$TB_ROOTFS/usr/libexec/podman/quadlet" ] && return 0
 
         if [ ! -x "$TB_ROOTFS/usr/libexec/podman/quadlet" ] ||
-           [ -n "$have" ] && [ -n "$(comm -23 <(echo "$have") <(echo "$want"))" ]; then
+           { [ -n "$have" ] && [ -n "$(comm -23 <(echo "$have") <(echo "$want"))" ]; }; then
                 rm -f "$TB_STAMP"
                 tb_rootfs_build || return
         fi
