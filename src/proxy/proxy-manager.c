@@ -237,14 +237,15 @@ Manager *manager_free(Manager *m) {
 }
 
 void manager_set_policy(Manager *m, Policy *p) {
-        _cleanup_(policy_freep) Policy *old = TAKE_PTR(m->policy);
+        Policy *old = m->policy;
 
         m->policy = p;
-        /* Live connections hold decisions pointing into the old policy: re-decide them first. */
+        /* Live connections hold decisions pointing into the old policy: re-decide them before freeing it. */
         for (Conn *c = m->conns, *next; c; c = next) {
                 next = conn_next(c);
                 conn_policy_changed(c);
         }
+        policy_free(old);
 }
 
 /* Local files apply until the gateway delivered the same resource; then the gateway is the source. */
