@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "alloc-util.h"
 #include "fd-util.h"
@@ -131,6 +132,8 @@ static int send_next(GatewayClient *g) {
         g->out_sent = 0;
         g->in_flight = true;
         g->head_seen = false;
+        if (g->body)
+                explicit_bzero(g->body, g->body_size); /* the last answer may have held secrets */
         g->body_size = 0;
         arm_timer(g, PROXY_GATEWAY_REQUEST_SLACK_USEC +
                              (g->current == GATEWAY_POLICY && g->revision > 0 ? PROXY_GATEWAY_WATCH_TIMEOUT_SEC * USEC_PER_SEC : 0));
@@ -145,7 +148,7 @@ static void deliver(GatewayClient *g, unsigned status) {
         if (status == 404 && what == GATEWAY_INFERENCE) {
                 if (g->last[what] && streq(g->last[what], "")) /* already delivered "none" */
                         return;
-                free(g->last[what]);
+                erase_and_free(g->last[what]);
                 g->last[what] = strdup("");
                 g->callback(what, NULL, g->userdata);
                 return;
@@ -166,7 +169,7 @@ static void deliver(GatewayClient *g, unsigned status) {
                         return; /* the watch timed out unchanged */
                 g->revision = rev;
         }
-        free(g->last[what]);
+        erase_and_free(g->last[what]); /* credentials and the route carry secrets */
         g->last[what] = strndup_safe(g->body, g->body_size);
         g->callback(what, doc, g->userdata);
 }
@@ -407,6 +410,8 @@ GatewayClient *gateway_client_free(GatewayClient *g) {
         SSL_CTX_free(g->ctx);
         free(g->authority);
         free(g->sandbox);
+        if (g->body)
+                explicit_bzero(g->body, g->body_allocated);
         free(g->body);
         for (size_t i = 0; i < _GATEWAY_RESOURCE_MAX; i++)
                 erase_and_free(g->last[i]);
