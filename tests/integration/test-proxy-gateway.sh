@@ -110,7 +110,7 @@ start_proxy() {
 }
 through() { curl -sS --max-time 10 -x "http://127.0.0.1:$PX" "$@"; }
 
-echo "1..16"
+echo "1..18"
 
 # 1-3: start in gateway mode with the deny-all revision 1; the first fetch applies it.
 start_proxy demo "$DEMO" || { echo "Bail out! proxy did not start"; cat "$WORK/proxy-demo.log"; exit 1; }
@@ -173,12 +173,22 @@ until_out 100 "Gateway answered 403" cat "$WORK/proxy-demo.log"
 out=$(through -w ' %{http_code}' "http://127.0.0.1:$UP/wrong-identity")
 expect "wrong identity: refused by the gateway, everything denied" "$out" ' 403'
 
-# 15-16: an unreachable gateway: deny all without a local policy, the local policy with one.
+# 15-16: a revision the proxy cannot accept (written behind the gateway's back, as a newer gateway might
+# serve it) is rejected and the last good policy — here the local file — stays.
+printf '%s' "$ALLOW" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["policy"]))' >"$WORK/local.json"
+printf '{"revision": 99, "policy": {"version": 1, "network_policies": {"x": {"endpoints": [{"host": "a", "port": 0}]}}}}\n' \
+        >"$STATE/sandboxes/demo/policy.json"
+start_proxy demo "$DEMO" --policy "$WORK/local.json"
+until_out 100 "rejected" cat "$WORK/proxy-demo.log"
+expect "invalid revision rejected with the reason" "$out" "Gateway policy revision 99 rejected, keeping the previous policy: network_policies.x"
+out=$(through -w ' %{http_code}' "http://127.0.0.1:$UP/kept")
+expect "the last good policy stays" "$out" '"path": "/kept"'
+
+# 17-18: an unreachable gateway: deny all without a local policy, the local policy with one.
 CB="https://127.0.0.2:$(free_port)"
 start_proxy demo "$DEMO"
 out=$(through -w ' %{http_code}' "http://127.0.0.1:$UP/unreachable")
 expect "gateway unreachable, no local policy: denied (fail closed)" "$out" ' 403'
-printf '%s' "$ALLOW" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["policy"]))' >"$WORK/local.json"
 start_proxy demo "$DEMO" --policy "$WORK/local.json"
 out=$(through -w ' %{http_code}' "http://127.0.0.1:$UP/local")
 expect "gateway unreachable: starts from the local policy file" "$out" '"path": "/local"'
