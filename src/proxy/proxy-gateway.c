@@ -9,6 +9,7 @@
 #include "proxy-connector.h"
 #include "proxy-gateway.h"
 #include "relay-client.h"
+#include "sandbox-spec.h"
 #include "string-util.h"
 #include "tls-conn.h"
 #include "tls-server.h"
@@ -344,6 +345,8 @@ static int options_check(const GatewayClientOptions *o, RelayEndpoint *e, const 
                 return *ret_why = "--gateway must be https://HOST:PORT", -EINVAL;
         if (isempty(o->sandbox))
                 return *ret_why = "gateway mode needs --sandbox NAME (the identity in the client certificate)", -EINVAL;
+        if (!sandbox_name_is_valid(o->sandbox))
+                return *ret_why = "--sandbox must be a sandbox name ([a-z0-9-], at most 63) in gateway mode", -EINVAL;
         if (!o->ca != !o->cert || !o->cert != !o->key)
                 return *ret_why = "--gateway-ca, --gateway-cert and --gateway-key go together", -EINVAL;
         if (e->tls && !o->ca)

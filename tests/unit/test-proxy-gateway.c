@@ -55,6 +55,7 @@ TEST(options_are_checked) {
                 { { .url = "ftp://x", .sandbox = "d" }, "https://HOST:PORT" },
                 { { .url = "https://h:1/path", .sandbox = "d" }, "https://HOST:PORT" },
                 { { .url = "https://h:1", .sandbox = NULL }, "--sandbox" },
+                { { .url = "https://h:1", .sandbox = "a b/../x" }, "sandbox name" },
                 { { .url = "https://h:1", .sandbox = "d" }, "needs --gateway-ca" },
                 { { .url = "https://h:1", .sandbox = "d", .ca = "/a" }, "go together" },
                 { { .url = "http://h:1", .sandbox = "d", .ca = "/a", .cert = "/b", .key = "/c" }, "https://" },
