@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fuzz.h"
 #include "alloc-util.h"
 #include "fileio.h"
 #include "http-message.h"
 #include "log.h"
 #include "string-util.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_head(const HttpMessage *m) {
         _cleanup_free_ char *out = NULL;
@@ -68,20 +68,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         run(HTTP_PARSER_RESPONSE, data, size);
         return 0;
 }
-
-#ifndef FUZZING_ENGINE
-int main(int argc, char **argv) {
-        for (int i = 1; i < argc; i++) {
-                _cleanup_free_ char *text = NULL;
-                size_t size;
-
-                if (read_full_file(argv[i], 1 << 20, &text, &size) < 0) {
-                        fprintf(stderr, "cannot read %s\n", argv[i]);
-                        return 1;
-                }
-                LLVMFuzzerTestOneInput((const uint8_t *) text, size);
-        }
-        printf("%d inputs replayed\n", argc - 1);
-        return 0;
-}
-#endif
