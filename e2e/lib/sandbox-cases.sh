@@ -200,8 +200,10 @@ e2e_case_no_gateway() {
 }
 
 e2e_case_restart() {
-        local n=$1 pid1 pid2 ca1 ca2 i
+        local n=$1 pid1 pid2 ca1 ca2 i inv1 inv2
         ca1=$(e2e_ca_sum "$n")
+        # NRestarts is reset by the restart job systemd propagates to the agent; the invocation ID is not.
+        inv1=$(e2e_systemctl show -P InvocationID "openshell-proxy-$n.service")
         pid1=$(e2e_cpid "openshell-proxy-$n")
         if [ -z "$pid1" ] || [ "$pid1" = 0 ] || ! tb_exec kill -9 "$pid1"; then
                 e2e_fail "kill -9 of the proxy's main process (pid '$pid1')"
@@ -215,8 +217,9 @@ e2e_case_restart() {
                 [ -n "$pid2" ] && [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ] && break
                 pid2=
         done
-        if [ -n "$pid2" ]; then
-                e2e_pass "kill -9 of the proxy (pid $pid1): systemd restarted it (pid $pid2, NRestarts=$(e2e_systemctl show -P NRestarts "openshell-proxy-$n.service"))"
+        inv2=$(e2e_systemctl show -P InvocationID "openshell-proxy-$n.service")
+        if [ -n "$pid2" ] && [ -n "$inv1" ] && [ "$inv1" != "$inv2" ]; then
+                e2e_pass "kill -9 of the proxy (pid $pid1): systemd restarted it (pid $pid2, new invocation ${inv2:0:12})"
         else
                 e2e_fail "kill -9 of the proxy (pid $pid1): systemd restarted it"
                 return 1
