@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <inttypes.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -432,6 +433,9 @@ static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         }
                         break; /* EAGAIN, or a connection that died in the backlog */
                 }
+                /* Without TCP_NODELAY the tail of a relayed response or TLS flight waits for the client's
+                 * delayed ACK (~40 ms); the upstream side sets it too. */
+                (void) setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
                 r = is_forward ? forward_new(m, cfd) : conn_new(m, cfd, NULL);
                 if (r < 0)
                         log_debug_errno(r, "Failed to set up connection: %m");

@@ -16,6 +16,7 @@ struct DnsQuery {
         struct addrinfo hints;
         char *host;
         char service[8];
+        bool numeric;            /* an IP literal, answered without a resolver thread */
         dns_callback_t callback; /* NULL once cancelled */
         void *userdata;
         DnsQuery *prev, *next;
@@ -81,7 +82,7 @@ static void notify_thread(union sigval v) {
 
 static void complete(DnsQuery *q) {
         DnsResolver *r = q->resolver;
-        int e = gai_error(&q->gcb);
+        int e = q->numeric ? 0 : gai_error(&q->gcb);
 
         r->n_running--;
         if (q->callback)
@@ -131,7 +132,8 @@ DnsResolver *dns_resolver_free(DnsResolver *r) {
 
                 query_unlink(q);
                 q->callback = NULL;
-                if (gai_cancel(&q->gcb) == EAI_CANCELED) {
+                /* A literal's answer waits in the pipe, which is closed below: nobody else holds it. */
+                if (q->numeric || gai_cancel(&q->gcb) == EAI_CANCELED) {
                         r->n_running--;
                         query_free(q);
                 }
@@ -142,6 +144,21 @@ DnsResolver *dns_resolver_free(DnsResolver *r) {
                 return NULL; /* the helper threads still write to pipe_fd[1] and read r */
         safe_close(r->pipe_fd[1]);
         return mfree(r);
+}
+
+/* IP literals need no resolver, so no glibc helper thread either: getaddrinfo() with AI_NUMERICHOST never
+ * blocks. The answer still travels through the pipe, so the callback never runs inside dns_resolve(). */
+static bool query_resolve_numeric(DnsQuery *q) {
+        struct addrinfo hints = q->hints;
+
+        hints.ai_flags |= AI_NUMERICHOST;
+        if (getaddrinfo(q->host, q->service, &hints, &q->gcb.ar_result) != 0) {
+                q->gcb.ar_result = NULL;
+                return false;
+        }
+        q->numeric = true;
+        notify_thread((union sigval){ .sival_ptr = q });
+        return true;
 }
 
 int dns_resolve(DnsResolver *r, const char *host, uint16_t port, dns_callback_t cb, void *userdata,
@@ -168,13 +185,15 @@ int dns_resolve(DnsResolver *r, const char *host, uint16_t port, dns_callback_t 
                                       .ai_flags = AI_NUMERICSERV };
         q->gcb = (struct gaicb){ .ar_name = q->host, .ar_service = q->service, .ar_request = &q->hints };
         q->list[0] = &q->gcb;
-        sev.sigev_notify = SIGEV_THREAD;
-        sev.sigev_value.sival_ptr = q;
-        sev.sigev_notify_function = notify_thread;
-        e = getaddrinfo_a(GAI_NOWAIT, q->list, 1, &sev);
-        if (e != 0) {
-                query_free(q);
-                return dns_eai_to_errno(e);
+        if (!query_resolve_numeric(q)) {
+                sev.sigev_notify = SIGEV_THREAD;
+                sev.sigev_value.sival_ptr = q;
+                sev.sigev_notify_function = notify_thread;
+                e = getaddrinfo_a(GAI_NOWAIT, q->list, 1, &sev);
+                if (e != 0) {
+                        query_free(q);
+                        return dns_eai_to_errno(e);
+                }
         }
         r->n_running++;
         q->next = r->queries;
@@ -191,7 +210,7 @@ DnsQuery *dns_query_cancel(DnsQuery *q) {
                 return NULL;
         q->callback = NULL;
         q->userdata = NULL;
-        if (gai_cancel(&q->gcb) == EAI_CANCELED) {
+        if (!q->numeric && gai_cancel(&q->gcb) == EAI_CANCELED) {
                 q->resolver->n_running--;
                 query_free(q);
         }

@@ -91,6 +91,30 @@ TEST(cancelled_query_never_calls_back) {
         sd_event_unref(e);
 }
 
+/* Literals are answered without a resolver thread, but never from inside dns_resolve(): the caller may
+ * still be setting up the state the callback uses. A resolver freed with a literal pending frees it. */
+TEST(literal_answer_is_deferred) {
+        sd_event *e = NULL;
+        DnsResolver *r = NULL;
+        Result a = {};
+
+        ASSERT_OK(sd_event_new(&e));
+        ASSERT_OK(dns_resolver_new(e, &r));
+        a.event = e;
+        a.pending = 1;
+        ASSERT_OK(dns_resolve(r, "192.0.2.7", 3128, done_cb, &a, NULL));
+        ASSERT_EQ(a.calls, 0);
+        ASSERT_OK(run_until(e, &a));
+        ASSERT_EQ(a.calls, 1);
+        ASSERT_EQ(a.error, 0);
+        ASSERT_STREQ(a.first, "192.0.2.7");
+        ASSERT_EQ(a.port, 3128);
+        ASSERT_OK(dns_resolve(r, "10.0.0.1", 1, done_cb, &a, NULL));
+        dns_resolver_free(r); /* frees the pending literal too (the ASan/valgrind runs check that) */
+        ASSERT_EQ(a.calls, 1);
+        sd_event_unref(e);
+}
+
 TEST(bad_arguments) {
         sd_event *e = NULL;
         DnsResolver *r = NULL;
