@@ -139,25 +139,133 @@ static int systemd_install(void *userdata, SandboxSpec *spec, bool start, char *
         return r;
 }
 
-static int systemd_uninstall(void *userdata, const char *name, char **ret_error) {
-        GatewaySystemd *s = userdata;
-        _cleanup_free_ char *unit = NULL, *path = NULL;
+/* The unit stop leaves Podman's objects behind: the sandbox's network and its TLS volume, which holds the
+ * MITM CA key (Quadlet removes containers on stop, networks and volumes never before Podman 5.5).
+ * openshell-quadlet remove stops the umbrella unit and waits, reloads and deletes them; the gateway
+ * cannot run Podman inside its own sandbox, so systemd runs it as a transient unit. The spec is already
+ * gone, so its "no spec installed" exit (4) is success. */
+typedef struct RemoveJob {
+        GatewaySystemd *s;
+        char *name;
+} RemoveJob;
+
+static void systemd_stop_and_reload(GatewaySystemd *s, const char *name) {
+        _cleanup_free_ char *unit = NULL;
+
+        if (sandbox_umbrella_unit(name, &unit) >= 0 && systemd_queue(s, "StopUnit", unit, NULL) < 0)
+                log_warning("Cannot stop %s; its spec is removed anyway.", unit);
+        /* If systemd is not reachable now, its next daemon-reload catches up. */
+        (void) systemd_queue(s, "Reload", NULL, NULL);
+}
+
+static int remove_reply_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        RemoveJob *j = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e) {
+                log_warning("Cannot start openshell-quadlet remove for sandbox '%s' (%s); stopping its units only, "
+                            "its Podman network and volume stay until 'openshell-quadlet remove %s'.",
+                            j->name, e->message ?: e->name, j->name);
+                systemd_stop_and_reload(j->s, j->name);
+        } else
+                log_debug("Removal of sandbox '%s' queued.", j->name);
+        free(j->name);
+        free(j);
+        return 0;
+}
+
+static int append_exec_start(sd_bus_message *m, bool user, const char *name) {
         int r;
 
-        r = sandbox_umbrella_unit(name, &unit);
+        r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "ExecStart");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a(sasb)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sasb)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'r', "sasb");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", OPENSHELL_QUADLET_PATH);
+        if (r >= 0)
+                r = user ? sd_bus_message_append(m, "as", 4, "openshell-quadlet", "remove", name, "--user")
+                         : sd_bus_message_append(m, "as", 3, "openshell-quadlet", "remove", name);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "b", false);
+        for (int i = 0; r >= 0 && i < 4; i++)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int remove_message(sd_bus *bus, bool user, const char *name, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *unit = strjoin("openshell-remove-", name, ".service"),
+                            *desc = strjoin("openshell: remove sandbox ", name);
+        int r;
+
+        if (!unit || !desc)
+                return -ENOMEM;
+        r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StartTransientUnit");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", unit, "fail");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "Description", "s", desc, "Type", "s", "oneshot",
+                                          "CollectMode", "s", "inactive-or-failed", "SuccessExitStatus", "(aiai)", 1,
+                                          4, 0);
+        if (r >= 0)
+                r = append_exec_start(m, user, name);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a(sa(sv))", 0);
         if (r < 0)
                 return r;
-        path = strjoin(s->paths.spec_dir, "/", name, ".json");
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int systemd_queue_remove(GatewaySystemd *s, const char *name) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        RemoveJob *j;
+        sd_bus *bus;
+        int r;
+
+        r = systemd_bus(s, &bus);
+        if (r < 0)
+                return r;
+        r = remove_message(bus, s->user, name, &m);
+        if (r < 0)
+                return r;
+        j = new0(RemoveJob, 1);
+        if (!j || !(j->name = strdup(name)))
+                return free(j), -ENOMEM;
+        j->s = s;
+        r = sd_bus_call_async(bus, NULL, m, remove_reply_cb, j, 0);
+        if (r < 0) {
+                free(j->name);
+                free(j);
+        }
+        return r;
+}
+
+static int systemd_uninstall(void *userdata, const char *name, char **ret_error) {
+        GatewaySystemd *s = userdata;
+        _cleanup_free_ char *path = strjoin(s->paths.spec_dir, "/", name, ".json");
+        int r;
+
         if (!path)
                 return -ENOMEM;
-        r = systemd_queue(s, "StopUnit", unit, NULL);
-        if (r < 0)
-                log_warning_errno(r, "Cannot stop %s: %m; removing its spec anyway.", unit);
         r = unlink_if_exists(path);
         if (r < 0)
                 return r;
-        /* The spec is gone; if systemd is not reachable now, its next daemon-reload catches up. */
-        (void) systemd_queue(s, "Reload", NULL, NULL);
+        r = systemd_queue_remove(s, name);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot queue the removal of sandbox '%s' (%m); stopping its units only.", name);
+                systemd_stop_and_reload(s, name);
+        }
         return 0;
 }
 

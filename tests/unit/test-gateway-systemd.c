@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gateway-systemd (the real SandboxOps) against a mock systemd Manager on a private dbus-daemon, as the
  * user instance: install writes the spec with its subnet and queues Reload then StartUnit; start/stop
- * queue jobs; state reads ActiveState; uninstall queues StopUnit, removes the spec, reloads. Without a bus
+ * queue jobs; state reads ActiveState; uninstall removes the spec and starts the transient unit that runs
+ * `openshell-quadlet remove NAME --user`, and when systemd refuses that, queues StopUnit and reloads. Without a bus
  * install still writes the spec while start fails. Skips without dbus-daemon. */
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +45,53 @@ static int mock_job(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/job/1");
 }
 
+/* Records "StartTransientUnit UNIT ARGV..." of the ExecStart property; refuses openshell-remove-broken. */
+static int mock_transient(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *line = NULL;
+        const char *unit, *mode, *prop, *path;
+        int r;
+
+        r = sd_bus_message_read(m, "ss", &unit, &mode);
+        if (r < 0)
+                return r;
+        if (streq(unit, "openshell-remove-broken.service"))
+                return sd_bus_error_set(error, "org.freedesktop.systemd1.UnitExists", "refused by the mock");
+        line = strjoin(unit, " ", mode);
+        r = sd_bus_message_enter_container(m, 'a', "(sv)");
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'r', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &prop);
+                if (r >= 0 && streq(prop, "ExecStart")) {
+                        char **argv = NULL;
+                        r = sd_bus_message_enter_container(m, 'v', "a(sasb)");
+                        if (r >= 0)
+                                r = sd_bus_message_enter_container(m, 'a', "(sasb)");
+                        if (r >= 0)
+                                r = sd_bus_message_enter_container(m, 'r', "sasb");
+                        if (r >= 0)
+                                r = sd_bus_message_read(m, "s", &path);
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(m, &argv);
+                        for (size_t i = 0; r >= 0 && argv && argv[i]; i++) {
+                                char *n = strjoin(line, " ", argv[i]);
+                                free(line);
+                                line = n;
+                        }
+                        strv_free(argv);
+                        if (r >= 0)
+                                r = sd_bus_message_skip(m, "b");
+                        for (int i = 0; r >= 0 && i < 3; i++)
+                                r = sd_bus_message_exit_container(m);
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        if (r < 0 || !line)
+                return r < 0 ? r : -ENOMEM;
+        record("StartTransientUnit", line);
+        return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/job/2");
+}
+
 static int mock_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", "active");
@@ -54,6 +102,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Reload", "", "", mock_reload, 0),
         SD_BUS_METHOD("StartUnit", "ss", "o", mock_job, 0),
         SD_BUS_METHOD("StopUnit", "ss", "o", mock_job, 0),
+        SD_BUS_METHOD("StartTransientUnit", "ssa(sv)a(sa(sv))", "o", mock_transient, 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -205,7 +254,14 @@ TEST(mock_manager) {
         spec = strjoin(dir, "/config/openshell/sandboxes/demo.json");
         ASSERT_TRUE(access(spec, F_OK) < 0);
         calls = mfree(calls);
-        ASSERT_NOT_NULL(calls = run_until(e, "StopUnit openshell-sandbox@demo.service\nStopUnit openshell-sandbox@demo.service\nReload -\n"));
+        ASSERT_NOT_NULL(calls = run_until(e, "StartTransientUnit openshell-remove-demo.service fail openshell-quadlet remove demo --user\n"));
+        /* Only the transient unit: it stops, reloads and removes the Podman objects itself. */
+        ASSERT_NULL(strstr(strstr(calls, "StartTransientUnit"), "StopUnit"));
+
+        /* systemd refuses the transient unit: the units are still stopped and the spec is gone. */
+        ASSERT_OK(gateway_systemd_ops.uninstall(s, "broken", &err));
+        calls = mfree(calls);
+        ASSERT_NOT_NULL(calls = run_until(e, "StopUnit openshell-sandbox@broken.service\nReload -\n"));
 }
 
 DEFINE_TEST_MAIN();
