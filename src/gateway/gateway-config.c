@@ -111,8 +111,9 @@ int gateway_config_init(GatewayConfig *c, bool user) {
         c->bind_address = strdup(GATEWAY_BIND_ADDRESS_DEFAULT);
         if (!c->bind_address)
                 return -ENOMEM;
-        /* Rootless: the Podman bridge lives in the rootless network namespace, so the host end sandboxes
-         * reach is pasta's mapping of host.containers.internal onto the host's loopback. */
+        /* Rootless: the Podman bridge lives in the rootless network namespace; sandboxes reach the host as
+         * host.containers.internal through pasta. Podman >= 5.3 maps that to the host's outbound address,
+         * not its loopback, so this default needs CallbackAddress= there (docs/gateway.md). */
         r = strv_extend(&c->callback_addresses, user ? GATEWAY_CALLBACK_ADDRESS_USER_DEFAULT : GATEWAY_CALLBACK_ADDRESS_DEFAULT);
         if (r < 0)
                 return r;

@@ -139,8 +139,8 @@ static int setup_listeners(Manager *m, const ListenSet *set) {
 }
 
 /* The endpoint written into specs that name none: CallbackEndpoint=, else the first callback address;
- * a loopback one is reached from rootless containers as host.containers.internal (pasta maps it onto the
- * host's loopback), which the server certificate names. */
+ * a loopback one is written as host.containers.internal (which the server certificate names), for
+ * rootless setups where pasta maps that name onto the host's loopback (not Podman >= 5.3's default). */
 static char *callback_url(const GatewayConfig *c, const ListenSet *set) {
         const char *scheme = c->disable_tls ? "http://" : "https://";
         char buf[LISTEN_ADDRESS_STRING_MAX], port[8];
