@@ -35,7 +35,8 @@ gw_conf_dropin() {
 # The callback listener and the endpoint sandboxes get. Rootful: the host end of the openshell bridge.
 # Rootless: Podman (>= 5.3) maps host.containers.internal to pasta's --map-guest-addr 169.254.1.2, which
 # pasta translates to the host's own address on its template interface (not to the host's loopback:
-# Podman runs pasta with --no-map-gw), so the user gateway listens there (docs/gateway.md).
+# Podman runs pasta with --no-map-gw), so the user gateway listens there (docs/gateway.md); a user
+# gateway derives https://host.containers.internal:PORT from it for the specs.
 gw_host_ip() { tb_exec ip -4 -o route get 192.0.2.254 | sed -n 's/.* src \([0-9.]*\).*/\1/p'; }
 gw_set_callback() {
         if [ "$E2E_MODE" = user ]; then
@@ -97,8 +98,9 @@ gw_case_activation() {
         e2e_check "generated keys are 0600 ($(echo $out | tr -s ' ' | sed "s|$d/||g"))" \
                 test "$(grep -c ' 600$' <<<"$out")" = 3
 
-        conf=$(printf '[Gateway]\nBindAddress=%s\nCallbackAddress=\nCallbackAddress=%s\nCallbackEndpoint=%s\nIdleTimeoutSec=%ss\n' \
-                "$GW_API" "$GW_CALLBACK" "$GW_ENDPOINT" "$GW_IDLE_SEC")
+        # No CallbackEndpoint=: the endpoint written into specs is derived from CallbackAddress=.
+        conf=$(printf '[Gateway]\nBindAddress=%s\nCallbackAddress=\nCallbackAddress=%s\nIdleTimeoutSec=%ss\n' \
+                "$GW_API" "$GW_CALLBACK" "$GW_IDLE_SEC")
         e2e_put "$(gw_conf_dropin)" <<<"$conf"
         e2e_check "daemon-reload: the generator writes the socket drop-ins" e2e_systemctl daemon-reload
         out="$(e2e_systemctl show -P Listen openshell-gateway.socket) / $(e2e_systemctl show -P Listen openshell-gateway-callback.socket)"

@@ -139,9 +139,11 @@ static int setup_listeners(Manager *m, const ListenSet *set) {
 }
 
 /* The endpoint written into specs that name none: CallbackEndpoint=, else the first callback address;
- * a loopback one is written as host.containers.internal (which the server certificate names), for
- * rootless setups where pasta maps that name onto the host's loopback (not Podman >= 5.3's default). */
-static char *callback_url(const GatewayConfig *c, const ListenSet *set) {
+ * a loopback one, and for a user gateway any one, is written as host.containers.internal (which the server
+ * certificate names): rootless containers reach the host only through pasta's mapping of that name (onto
+ * the host's outbound address with Podman >= 5.3, its loopback where configured so); the host's own
+ * address is local inside the rootless network namespace. */
+static char *callback_url(const GatewayConfig *c, const ListenSet *set, bool user) {
         const char *scheme = c->disable_tls ? "http://" : "https://";
         char buf[LISTEN_ADDRESS_STRING_MAX], port[8];
 
@@ -156,7 +158,7 @@ static char *callback_url(const GatewayConfig *c, const ListenSet *set) {
                 loopback = a->sa.sa_family == AF_INET6 ? IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr)
                                                        : (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
                 snprintf(port, sizeof(port), "%u", listen_address_port(a));
-                if (loopback)
+                if (loopback || user)
                         return strjoin(scheme, "host.containers.internal:", port);
                 return strjoin(scheme, listen_address_format(a, buf, sizeof(buf)));
         }
@@ -247,7 +249,7 @@ int gateway_serve(const char *config_path, bool user) {
         r = gateway_systemd_new(e, user, &sd);
         if (r < 0)
                 return log_error_errno(r, "Failed to determine the sandbox spec directory: %m");
-        cb = callback_url(&c, &set);
+        cb = callback_url(&c, &set, user);
         m->api = (ApiContext) {
                 .store = store,
                 .ops = &gateway_systemd_ops,
