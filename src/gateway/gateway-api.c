@@ -494,6 +494,9 @@ static int dispatch(const ApiContext *ctx, const ApiRequest *req, const RouteMat
         }
         case ROUTE_PROVIDER_DELETE:
                 return handle_provider_delete(ctx, m, r);
+        case ROUTE_SANDBOX_SESSION:
+        case ROUTE_SANDBOX_EXEC:
+                return api_error(r, 426, "upgrade_required", "Send Connection: Upgrade and Upgrade: openshell-relay/1");
         case _ROUTE_MAX:
         case _ROUTE_INVALID:
         default:

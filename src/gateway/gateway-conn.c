@@ -11,6 +11,7 @@
 #include "alloc-util.h"
 #include "fd-util.h"
 #include "gateway-manager.h"
+#include "gateway-relay.h"
 #include "http-message.h"
 #include "json-util.h"
 #include "string-util.h"
@@ -28,6 +29,7 @@ typedef enum ConnState {
         CONN_READ,  /* waiting for / reading a request */
         CONN_WATCH, /* a policy watch is parked */
         CONN_WRITE, /* sending a response */
+        CONN_RELAY, /* upgraded to the relay protocol: I/O goes to 'relay' */
         _CONN_STATE_MAX,
         _CONN_STATE_INVALID = -EINVAL,
 } ConnState;
@@ -59,6 +61,8 @@ struct Conn {
 
         char watch_name[IDENTITY_NAME_MAX];
         uint64_t watch_revision;
+
+        RelayPeer *relay;
 };
 
 static int conn_process(Conn *c);
@@ -86,6 +90,7 @@ Conn *conn_free(Conn *c) {
         m->n_conns--;
         sd_event_source_disable_unref(c->timer);
         sd_event_source_disable_unref(c->resume);
+        gateway_relay_peer_free(c->relay);
         tls_conn_free(c->tls);
         http_parser_free(c->parser);
         free(c->in);
@@ -198,7 +203,14 @@ static int conn_dispatch(Conn *c) {
         int e;
 
         c->close_after = !c->request->keep_alive;
-        e = api_handle(&m->api, &req, &r);
+        e = gateway_relay_dispatch(m, c, c->tls, c->request, req.identity, c->role, c->in, c->in_len, &c->relay, &r);
+        if (e == RELAY_DISPATCH_TAKEN) {
+                c->state = CONN_RELAY;
+                c->in_len = 0; /* handed to the relay */
+                return conn_arm_timer(c, 0);
+        }
+        if (e == RELAY_DISPATCH_NONE)
+                e = api_handle(&m->api, &req, &r);
         if (e < 0) {
                 api_response_done(&r);
                 return e;
@@ -332,7 +344,7 @@ static int conn_read(Conn *c) {
                         if (!c->request_started)
                                 (void) conn_arm_timer(c, c->manager->config->limits.request_timeout_usec);
                         r = conn_process(c);
-                        if (r < 0 || c->state == CONN_WRITE)
+                        if (r < 0 || IN_SET(c->state, CONN_WRITE, CONN_RELAY))
                                 return r;
                 }
         }
@@ -398,6 +410,10 @@ static void conn_io_cb(TlsConn *t, void *userdata) {
         Conn *c = userdata;
         int r = 0;
 
+        if (c->state == CONN_RELAY) {
+                gateway_relay_io(c->relay); /* may free c */
+                return;
+        }
         if (c->state == CONN_WRITE)
                 r = conn_flush(c);
         if (r >= 0 && IN_SET(c->state, CONN_READ, CONN_WATCH))

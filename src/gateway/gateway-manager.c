@@ -5,6 +5,7 @@
 #include "alloc-util.h"
 #include "fd-util.h"
 #include "gateway-manager.h"
+#include "gateway-relay.h"
 #include "log.h"
 
 /* Connections accepted per listener wakeup, so one busy listener cannot starve the others. */
@@ -26,6 +27,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         while (m->conns)
                 conn_free(m->conns);
+        relay_hub_free(m->relay);
         for (size_t i = 0; i < m->n_listeners; i++) {
                 sd_event_source_disable_unref(m->listeners[i].source);
                 safe_close(m->listeners[i].fd);

@@ -13,6 +13,7 @@
 
 typedef struct Conn Conn;
 typedef struct Manager Manager;
+typedef struct RelayHub RelayHub;
 
 typedef struct ListenerSource {
         Manager *manager;
@@ -35,6 +36,7 @@ struct Manager {
         unsigned n_conns;
         bool at_limit; /* warned about MaxConnections= */
         sd_event_source *idle_timer;
+        RelayHub *relay; /* supervisor sessions and exec channels (gateway-relay.c), on first use */
 };
 
 int manager_new(sd_event *event, const GatewayConfig *config, Manager **ret);

@@ -25,6 +25,8 @@ static const char *const gateway_route_table[_ROUTE_MAX] = {
         [ROUTE_PROVIDER_CREATE] = "provider-create",
         [ROUTE_PROVIDER_GET] = "provider-get",
         [ROUTE_PROVIDER_DELETE] = "provider-delete",
+        [ROUTE_SANDBOX_SESSION] = "sandbox-session",
+        [ROUTE_SANDBOX_EXEC] = "sandbox-exec",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(gateway_route, GatewayRoute, _ROUTE_MAX);
@@ -55,6 +57,8 @@ static const RouteAccess route_access[_ROUTE_MAX] = {
         [ROUTE_PROVIDER_CREATE] = { .admin = true },
         [ROUTE_PROVIDER_GET] = { .admin = true },
         [ROUTE_PROVIDER_DELETE] = { .admin = true },
+        [ROUTE_SANDBOX_SESSION] = { .own_sandbox = true, .callback = true },
+        [ROUTE_SANDBOX_EXEC] = { .admin = true },
 };
 
 int identity_from_common_name(const char *cn, Identity *ret) {
@@ -106,6 +110,8 @@ static const RouteRule route_rules[] = {
         { "POST", "/v1/providers", false, NULL, ROUTE_PROVIDER_CREATE },
         { "GET", "/v1/providers", true, NULL, ROUTE_PROVIDER_GET },
         { "DELETE", "/v1/providers", true, NULL, ROUTE_PROVIDER_DELETE },
+        { "GET", "/v1/sandboxes", true, "session", ROUTE_SANDBOX_SESSION },
+        { "POST", "/v1/sandboxes", true, "exec", ROUTE_SANDBOX_EXEC },
 };
 
 /* Splits "/v1/x/NAME/suffix" after prefix into name and suffix. An overlong NAME becomes "!", which no

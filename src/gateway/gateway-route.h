@@ -20,6 +20,8 @@
  *   POST   /v1/providers                    yes    -            -              -
  *   GET    /v1/providers/NAME               yes    -            -              -
  *   DELETE /v1/providers/NAME               yes    -            -              -
+ *   GET    /v1/sandboxes/NAME/session       -      yes          -              yes   (relay upgrade)
+ *   POST   /v1/sandboxes/NAME/exec          yes    -            -              -     (relay upgrade)
  *
  * Secret values go only to the owning sandbox (its proxy), never back to an administrator. Callback
  * listeners (sandbox-facing) serve only the sandbox-callable routes, whoever asks. */
@@ -67,6 +69,8 @@ typedef enum GatewayRoute {
         ROUTE_PROVIDER_CREATE,
         ROUTE_PROVIDER_GET,
         ROUTE_PROVIDER_DELETE,
+        ROUTE_SANDBOX_SESSION, /* GET  /v1/sandboxes/NAME/session, upgraded (gateway-relay.h) */
+        ROUTE_SANDBOX_EXEC,    /* POST /v1/sandboxes/NAME/exec, upgraded (gateway-relay.h) */
         _ROUTE_MAX,
         _ROUTE_INVALID = -EINVAL,
 } GatewayRoute;
