@@ -23,14 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-fail() {
-        N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
-        [ -n "${2:-}" ] && printf '%s\n' "$2" | head -c 3000 | sed 's/^/# /'
-        return 0
-}
-expect() { case "$2" in *"$3"*) ok "$1" ;; *) fail "$1" "expected to find: $3"$'\n'"in: $2" ;; esac; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/lib.sh" || exit 1
 wait_port() {
         for _ in $(seq 300); do
                 (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0

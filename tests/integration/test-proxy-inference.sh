@@ -26,15 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-fail() {
-        N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
-        [ -n "${2:-}" ] && printf '%s\n' "$2" | head -c 3000 | sed 's/^/# /'
-        return 0
-}
-expect() { case "$2" in *"$3"*) ok "$1" ;; *) fail "$1" "expected to find: $3"$'\n'"in: $2" ;; esac; }
-expect_not() { case "$2" in *"$3"*) fail "$1" "unexpected: $3"$'\n'"in: $2" ;; *) ok "$1" ;; esac; }
-free_port() { python3 "$HELPER" free-port; }
+. "$(dirname "$0")/lib.sh" || exit 1
 wait_port() {
         for _ in $(seq 200); do
                 (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0

@@ -31,10 +31,7 @@ cleanup() {
         [ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-fail() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/# /'; return 0; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected: $3"$'\n'"got:      $2"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # The "image": busybox only. The sidecar part: the supervisor, the libraries it loads, the loader.
 mkdir -p "$ROOT/bin" "$ROOT/tmp" "$ROOT/opt/openshell/bin" "$ROOT/opt/openshell/lib" "$ROOT/etc/openshell/tls/client"

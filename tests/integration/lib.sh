@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: Apache-2.0
+# TAP helpers shared by the integration scripts (sourced). Each script sets N=0 FAILED=0 and ends with
+# its own summary; a failing check records "not ok" and lets the script go on.
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+# fail DESCRIPTION [DETAIL]: DETAIL (first 3000 bytes) is printed as TAP comments.
+fail() {
+        N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
+        [ -n "${2:-}" ] && printf '%s\n' "$2" | head -c 3000 | sed 's/^/# /'
+        return 0
+}
+# check DESCRIPTION GOT EXPECTED: equality.
+check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected: $3"$'\n'"got:      $2"; fi; }
+# expect DESCRIPTION HAYSTACK NEEDLE / expect_not: substring present / absent.
+expect() { case "$2" in *"$3"*) ok "$1" ;; *) fail "$1" "expected to find: $3"$'\n'"in: $2" ;; esac; }
+expect_not() { case "$2" in *"$3"*) fail "$1" "unexpected: $3"$'\n'"in: $2" ;; *) ok "$1" ;; esac; }
+# A free TCP port on 127.0.0.1 (the kernel picks it).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
