@@ -129,6 +129,11 @@ e2e_case_isolation() {
                 e2e_cexec "openshell-agent-$n" curl -sS -m 5 --noproxy '*' "http://$gw:$TB_HOSTSRV_PORT/"
         e2e_check "agent still resolves names through the bridge's DNS ($gw:53)" \
                 e2e_cexec "openshell-agent-$n" getent hosts "openshell-proxy-$n"
+        # The machine's resolver (the test internet's DNS) answers $TB_INET_NAME; the bridge's DNS must
+        # not forward the agent's queries there, or DNS would be a way out (exfiltration).
+        e2e_check "control: the machine resolves $TB_INET_NAME" tb_exec getent hosts "$TB_INET_NAME"
+        e2e_check_not "agent cannot resolve an outside name ($TB_INET_NAME) through the bridge's DNS" \
+                e2e_cexec "openshell-agent-$n" getent hosts "$TB_INET_NAME"
 }
 
 e2e_case_proxy() {
