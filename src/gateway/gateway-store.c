@@ -195,25 +195,37 @@ static int list_names(const char *dir, const char *suffix, char ***ret) {
         return 0;
 }
 
-int store_sandbox_list(Store *s, cJSON **ret) {
+/* The records under DIR/subdir (names ending in suffix), each read with get, as a JSON array sorted by
+ * name. An entry get cannot read is skipped: a directory without a record is a create that crashed
+ * half-way, not an error of the listing. */
+static int list_records(
+                Store *s,
+                const char *subdir,
+                const char *suffix,
+                int (*get)(Store *s, const char *name, cJSON **ret),
+                cJSON **ret) {
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ char *dir = strjoin(s->dir, "/sandboxes");
+        _cleanup_free_ char *dir = strjoin(s->dir, "/", subdir);
         _cleanup_json_ cJSON *arr = cJSON_CreateArray();
         int r;
 
         if (!dir || !arr)
                 return -ENOMEM;
-        r = list_names(dir, "", &names);
+        r = list_names(dir, suffix, &names);
         if (r < 0)
                 return r;
         STRV_FOREACH(n, names) {
                 cJSON *rec = NULL;
-                if (store_sandbox_get(s, *n, &rec) < 0)
-                        continue; /* a directory without a record: a create that crashed half-way */
+                if (get(s, *n, &rec) < 0)
+                        continue;
                 cJSON_AddItemToArray(arr, rec);
         }
         *ret = TAKE_PTR(arr);
         return 0;
+}
+
+int store_sandbox_list(Store *s, cJSON **ret) {
+        return list_records(s, "sandboxes", "", store_sandbox_get, ret);
 }
 
 int store_sandbox_delete(Store *s, const char *name) {
@@ -472,24 +484,7 @@ int store_provider_get(Store *s, const char *name, cJSON **ret_redacted) {
 }
 
 int store_provider_list(Store *s, cJSON **ret) {
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ char *dir = strjoin(s->dir, "/providers");
-        _cleanup_json_ cJSON *arr = cJSON_CreateArray();
-        int r;
-
-        if (!dir || !arr)
-                return -ENOMEM;
-        r = list_names(dir, ".json", &names);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(n, names) {
-                cJSON *p = NULL;
-                if (store_provider_get(s, *n, &p) < 0)
-                        continue;
-                cJSON_AddItemToArray(arr, p);
-        }
-        *ret = TAKE_PTR(arr);
-        return 0;
+        return list_records(s, "providers", ".json", store_provider_get, ret);
 }
 
 static bool provider_in_use(Store *s, const char *name) {
