@@ -150,6 +150,11 @@ static bool mount_word_is_safe(const char *s) {
         return s && *s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+@-") == strlen(s);
 }
 
+/* An image reference as a Mount= source: the path set plus ':' (tag, digest). */
+static bool image_word_is_safe(const char *s) {
+        return s && *s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+@:-") == strlen(s);
+}
+
 static void out_mount(Out *o, const char *type, const char *source, const char *target, bool ro, bool relabel) {
         if ((source && !mount_word_is_safe(source)) || !mount_word_is_safe(target)) {
                 o->error = -EINVAL;
@@ -296,9 +301,12 @@ static int render_proxy(const SandboxSpec *spec, const RenderOptions *opts, char
 
 static void agent_env(Out *o, const SandboxSpec *spec, const char *proxy_ip) {
         _cleanup_free_ char *proxy = NULL, *endpoint = NULL;
+        bool session = spec->gateway && (!spec->tls_ca || spec->tls_agent_cert);
 
+        /* The proxy by address (no resolver needed); the endpoint by the name the gateway certificate
+         * carries (--add-host below), so that any TLS client in the agent can verify it. */
         if (asprintf(&proxy, "http://%s:%d", proxy_ip, QUADLET_PROXY_PORT) < 0 ||
-            asprintf(&endpoint, "%s://%s:%d", spec->tls_ca ? "https" : "http", proxy_ip, QUADLET_FORWARD_PORT) < 0) {
+            asprintf(&endpoint, "%s://%s:%d", spec->tls_ca ? "https" : "http", QUADLET_PROXY_HOST, QUADLET_FORWARD_PORT) < 0) {
                 o->error = -ENOMEM;
                 return;
         }
@@ -317,13 +325,15 @@ static void agent_env(Out *o, const SandboxSpec *spec, const char *proxy_ip) {
                 { "NODE_USE_ENV_PROXY", "1" },
                 { "GIT_SSH_COMMAND", GIT_SSH_REFUSE },
                 { "OPENSHELL_SANDBOX", spec->name },
+                { "OPENSHELL_POLICY_FILE", QUADLET_AGENT_POLICY },
         };
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
                 out_env(o, fixed[i][0], fixed[i][1]);
-        /* Without a gateway the forward has nowhere to go: no endpoint is advertised. */
-        if (spec->gateway)
+        /* Without a gateway the forward has nowhere to go, and without its own certificate the
+         * supervisor cannot authenticate: no endpoint is advertised, there is no session. */
+        if (session)
                 out_env(o, "OPENSHELL_ENDPOINT", endpoint);
-        if (spec->tls_ca) {
+        if (session && spec->tls_ca) {
                 out_env(o, "OPENSHELL_TLS_CA", QUADLET_CLIENT_TLS_DIR "/ca.crt");
                 out_env(o, "OPENSHELL_TLS_CERT", QUADLET_CLIENT_TLS_DIR "/tls.crt");
                 out_env(o, "OPENSHELL_TLS_KEY", QUADLET_CLIENT_TLS_DIR "/tls.key");
@@ -333,21 +343,53 @@ static void agent_env(Out *o, const SandboxSpec *spec, const char *proxy_ip) {
 }
 
 static void agent_mounts(Out *o, const SandboxSpec *spec, const RenderOptions *opts) {
+        const char *sidecar = opts->sidecar_image ?: SIDECAR_IMAGE;
+
+        /* The supervisor comes from the sidecar image, never from the user's image. The whole image is
+         * mounted (subpath= needs Podman 5.1): its top-level bin and lib are symlinks into opt/openshell,
+         * so /opt/openshell/{bin,lib} resolve within the mount. */
+        if (!image_word_is_safe(sidecar)) {
+                o->error = -EINVAL;
+                return;
+        }
+        out_printf(o, "Mount=type=image,source=%s,destination=%s\n", sidecar, QUADLET_SIDECAR_ROOT);
         out_printf(o, "Mount=type=volume,source=openshell-tls-%s.volume,destination=%s,ro=true\n", spec->name,
                    QUADLET_AGENT_TLS_DIR);
         /* Hide the proxy's private key directory behind an empty tmpfs; the agent has no capability to
          * unmount it. notmpcopyup matters: Podman's default copies the directory's content (the key)
          * into the tmpfs. */
         out_printf(o, "Tmpfs=%s:ro,notmpcopyup,size=4k,mode=0700\n", AGENT_PRIVATE_DIR);
-        if (spec->tls_ca) {
+        /* The policy, for the supervisor's Landlock rules (filesystem_policy). */
+        out_mount(o, "bind", spec->policy, QUADLET_AGENT_POLICY, true, opts->selinux);
+        /* The supervisor's own identity, never the proxy's: the proxy's certificate fetches credentials. */
+        if (spec->tls_agent_cert) {
                 out_mount(o, "bind", spec->tls_ca, QUADLET_CLIENT_TLS_DIR "/ca.crt", true, opts->selinux);
-                out_mount(o, "bind", spec->tls_cert, QUADLET_CLIENT_TLS_DIR "/tls.crt", true, opts->selinux);
-                out_mount(o, "bind", spec->tls_key, QUADLET_CLIENT_TLS_DIR "/tls.key", true, opts->selinux);
+                out_mount(o, "bind", spec->tls_agent_cert, QUADLET_CLIENT_TLS_DIR "/tls.crt", true, opts->selinux);
+                out_mount(o, "bind", spec->tls_agent_key, QUADLET_CLIENT_TLS_DIR "/tls.key", true, opts->selinux);
         }
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 const SandboxMount *m = &spec->mounts[i];
                 out_mount(o, sandbox_mount_type_to_string(m->type), m->source, m->target, m->readonly, false);
         }
+}
+
+/* The supervisor is PID 1 of the agent, started by the sidecar's loader. Without a command it serves
+ * exec/connect only; the sandbox stays up until stopped. */
+static int agent_exec_words(const SandboxSpec *spec, char ***ret) {
+        _cleanup_strv_free_ char **w = NULL;
+        const char *head[] = {
+                "--library-path", QUADLET_SIDECAR_ROOT "/lib", QUADLET_SIDECAR_ROOT "/bin/openshell-sandbox",
+                spec->command ? "--" : "--no-workload",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(head); i++)
+                if (strv_extend(&w, head[i]) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH(c, spec->command)
+                if (strv_extend(&w, *c) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(w);
+        return 0;
 }
 
 static void agent_resources(Out *o, const SandboxSpec *spec) {
@@ -372,12 +414,16 @@ static void agent_resources(Out *o, const SandboxSpec *spec) {
 static int render_agent(const SandboxSpec *spec, const RenderOptions *opts, char **ret) {
         _cleanup_(out_cleanup) Out o = {};
         _cleanup_free_ char *ip = NULL, *agent_ip = NULL;
+        _cleanup_strv_free_ char **exec = NULL;
         int r;
 
         r = sandbox_subnet_address(spec->subnet_slot, 2, &ip);
         if (r < 0)
                 return r;
         r = sandbox_subnet_address(spec->subnet_slot, 3, &agent_ip);
+        if (r < 0)
+                return r;
+        r = agent_exec_words(spec, &exec);
         if (r < 0)
                 return r;
         r = out_open(&o);
@@ -391,14 +437,17 @@ static int render_agent(const SandboxSpec *spec, const RenderOptions *opts, char
         out_printf(&o, "\n[Container]\nContainerName=openshell-agent-%s\n", spec->name);
         out_key_word(&o, "Image", spec->image);
         out_printf(&o, "Network=openshell-sbx-%s.network:ip=%s\n", spec->name, agent_ip);
+        /* AddHost= needs Podman 5.3. */
+        out_printf(&o, "PodmanArgs=--add-host=%s:%s\n", QUADLET_PROXY_HOST, ip);
         agent_mounts(&o, spec, opts);
         agent_env(&o, spec, ip);
-        if (spec->command)
-                out_exec(&o, spec->command);
+        out_printf(&o, "Entrypoint=%s\n", QUADLET_SIDECAR_LOADER);
+        out_exec(&o, exec);
         if (spec->userns)
                 out_key_word(&o, "UserNS", spec->userns);
         agent_resources(&o, spec);
-        out_printf(&o, "DropCapability=all\nNoNewPrivileges=true\nStopTimeout=%d\n", QUADLET_STOP_TIMEOUT_SEC);
+        /* READY=1 comes from the supervisor once its gateway session is up (at once without a gateway). */
+        out_printf(&o, "Notify=true\nDropCapability=all\nNoNewPrivileges=true\nStopTimeout=%d\n", QUADLET_STOP_TIMEOUT_SEC);
         out_labels(&o, spec->name, "agent");
         for (size_t i = 0; i < spec->n_labels; i++) {
                 _cleanup_free_ char *kv = strjoin(spec->labels[i].key, "=", spec->labels[i].value);

@@ -17,6 +17,8 @@
 #define QUADLET_AGENT_TLS_DIR "/etc/openshell-tls"      /* the TLS volume, read-only, in the agent */
 #define QUADLET_PROXY_POLICY "/etc/openshell/policy.json"
 #define QUADLET_CLIENT_TLS_DIR "/etc/openshell/tls/client"
+#define QUADLET_AGENT_POLICY "/etc/openshell/policy.json"   /* read-only, for Landlock */
+#define QUADLET_PROXY_HOST "host.openshell.internal"       /* the proxy, in the agent's /etc/hosts */
 #define QUADLET_SIDECAR_ROOT "/opt/openshell"
 #define QUADLET_EGRESS_NETWORK "openshell.network"
 #define QUADLET_STOP_TIMEOUT_SEC 10

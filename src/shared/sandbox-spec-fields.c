@@ -359,9 +359,12 @@ int spec_parse_mounts(SandboxSpec *spec, const cJSON *j, char **ret_error) {
 }
 
 int spec_parse_tls(SandboxSpec *spec, const cJSON *j, char **ret_error) {
-        static const char *const keys[] = { "ca", "cert", "key" };
-        char **dst[] = { &spec->tls_ca, &spec->tls_cert, &spec->tls_key };
-        char field[16];
+        /* ca, cert and key: the proxy's identity towards the gateway. agent_cert and agent_key: the
+         * supervisor's, a different certificate so that the agent never holds the one that fetches
+         * credentials. */
+        static const char *const keys[] = { "ca", "cert", "key", "agent_cert", "agent_key" };
+        char **dst[] = { &spec->tls_ca, &spec->tls_cert, &spec->tls_key, &spec->tls_agent_cert, &spec->tls_agent_key };
+        char field[24];
         int r;
 
         if (!cJSON_IsObject(j))
@@ -369,15 +372,20 @@ int spec_parse_tls(SandboxSpec *spec, const cJSON *j, char **ret_error) {
         r = spec_check_keys("tls", j, keys, ELEMENTSOF(keys), ret_error);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+        for (size_t i = 0; i < 3; i++)
                 if (!cJSON_GetObjectItemCaseSensitive(j, keys[i]))
                         return spec_fail(ret_error, "tls: partial configuration, '%s' is missing (ca, cert and key go together)",
                                          keys[i]);
+        if (!cJSON_GetObjectItemCaseSensitive(j, "agent_cert") != !cJSON_GetObjectItemCaseSensitive(j, "agent_key"))
+                return spec_fail(ret_error, "tls: agent_cert and agent_key go together");
         for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[i]);
                 const char *s;
 
+                if (!v)
+                        continue;
                 snprintf(field, sizeof(field), "tls.%s", keys[i]);
-                r = spec_check_path(field, cJSON_GetObjectItemCaseSensitive(j, keys[i]), &s, ret_error);
+                r = spec_check_path(field, v, &s, ret_error);
                 if (r < 0)
                         return r;
                 r = spec_dup_string(s, dst[i]);
@@ -449,7 +457,9 @@ static int add_optional(cJSON *root, const SandboxSpec *s) {
         if (s->tls_ca) {
                 o = cJSON_AddObjectToObject(root, "tls");
                 if (!o || !cJSON_AddStringToObject(o, "ca", s->tls_ca) ||
-                    !cJSON_AddStringToObject(o, "cert", s->tls_cert) || !cJSON_AddStringToObject(o, "key", s->tls_key))
+                    !cJSON_AddStringToObject(o, "cert", s->tls_cert) || !cJSON_AddStringToObject(o, "key", s->tls_key) ||
+                    (s->tls_agent_cert && (!cJSON_AddStringToObject(o, "agent_cert", s->tls_agent_cert) ||
+                                           !cJSON_AddStringToObject(o, "agent_key", s->tls_agent_key))))
                         return -ENOMEM;
         }
         if (s->gateway && !cJSON_AddStringToObject(root, "gateway", s->gateway))

@@ -47,6 +47,8 @@ SandboxSpec *sandbox_spec_free(SandboxSpec *s) {
         free(s->tls_ca);
         free(s->tls_cert);
         free(s->tls_key);
+        free(s->tls_agent_cert);
+        free(s->tls_agent_key);
         free(s->gateway);
         free(s->gateway_host);
         return mfree(s);
@@ -210,7 +212,7 @@ static int parse_command(SandboxSpec *spec, const cJSON *j, char **ret_error) {
         if (!cJSON_IsArray(j))
                 return spec_fail(ret_error, "command: expected an array of strings, got %s", json_type_name(j));
         if (cJSON_GetArraySize(j) == 0)
-                return spec_fail(ret_error, "command: must not be empty (omit it to run the image's default command)");
+                return spec_fail(ret_error, "command: must not be empty (omit it to keep the sandbox idle for exec and connect)");
         if ((size_t) cJSON_GetArraySize(j) > SANDBOX_COMMAND_ARGS_MAX)
                 return spec_fail(ret_error, "command: more than %u arguments", SANDBOX_COMMAND_ARGS_MAX);
 

@@ -62,7 +62,7 @@ typedef struct SandboxKeyValue {
 typedef struct SandboxSpec {
         char *name;
         char *image;
-        char **command; /* NULL: the image's default command */
+        char **command; /* NULL: no workload, the supervisor serves exec/connect */
         SandboxKeyValue *env;
         size_t n_env; /* sorted by key */
         char *policy;
@@ -77,7 +77,8 @@ typedef struct SandboxSpec {
         SandboxKeyValue *labels;
         size_t n_labels; /* sorted by key */
 
-        char *tls_ca, *tls_cert, *tls_key; /* all or none */
+        char *tls_ca, *tls_cert, *tls_key; /* all or none: the proxy's client identity (CN=sandbox:NAME) */
+        char *tls_agent_cert, *tls_agent_key; /* both or none, only with tls_ca: the supervisor's (CN=agent:NAME) */
 
         char *gateway; /* NULL or "http(s)://HOST:PORT" */
         bool gateway_https;

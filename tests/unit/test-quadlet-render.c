@@ -125,8 +125,8 @@ TEST(no_injection) {
         for (size_t i = 0; i < _QUADLET_FILE_TYPE_MAX; i++) {
                 assert_only_known_lines(f.content[i], &env_lines);
                 if (i == QUADLET_FILE_AGENT)
-                        /* 14 fixed variables + OPENSHELL_ENDPOINT + the spec's own */
-                        ASSERT_EQ(env_lines, 15 + (int) s->n_env);
+                        /* 15 fixed variables + OPENSHELL_ENDPOINT + the spec's own */
+                        ASSERT_EQ(env_lines, 16 + (int) s->n_env);
         }
         /* '%' is doubled and '$' is doubled, so systemd expands neither. */
         ASSERT_CONTAINS(f.content[QUADLET_FILE_AGENT], "\"PERCENT=100%% %%n %%i\"");
@@ -210,6 +210,50 @@ TEST(write_files) {
         }
         rmdir(dir);
         quadlet_files_done(&f);
+}
+
+TEST(agent_runs_supervisor_with_its_own_identity) {
+        _cleanup_free_ char *spec = strjoin(GOLDEN_DIR, "/full/spec.json");
+        _cleanup_(sandbox_spec_freep) SandboxSpec *s = NULL;
+        RenderOptions opts = { .spec_path = "/x.json", .sidecar_image = "localhost/openshell-sidecar:latest" };
+        QuadletFiles f = {};
+        const char *agent;
+
+        ASSERT_OK(sandbox_spec_load(spec, &s, NULL));
+        ASSERT_OK(quadlet_render(s, &opts, &f));
+        agent = f.content[QUADLET_FILE_AGENT];
+        /* The supervisor from the sidecar image is PID 1 and runs the spec's command. */
+        ASSERT_CONTAINS(agent, "Mount=type=image,source=localhost/openshell-sidecar:latest,destination=/opt/openshell\n");
+        ASSERT_CONTAINS(agent, "/opt/openshell/bin/openshell-sandbox -- /usr/bin/agent --workspace /work --verbose\n");
+        ASSERT_CONTAINS(agent, "Notify=true\n");
+        /* The agent gets the supervisor's certificate, never the proxy's key (which fetches credentials). */
+        ASSERT_CONTAINS(agent, "source=/etc/openshell/pki/sandboxes/full/agent.key,");
+        ASSERT_NOT_CONTAINS(agent, "sandboxes/full/tls.key");
+        ASSERT_CONTAINS(f.content[QUADLET_FILE_PROXY], "sandboxes/full/tls.key");
+        ASSERT_NOT_CONTAINS(f.content[QUADLET_FILE_PROXY], "agent.key");
+        ASSERT_CONTAINS(agent, "OPENSHELL_ENDPOINT=https://host.openshell.internal:8081\n");
+        ASSERT_CONTAINS(agent, "PodmanArgs=--add-host=host.openshell.internal:10.213.17.34\n");
+        quadlet_files_done(&f);
+
+        /* Without an agent certificate there is no session: no endpoint, no client certificate at all. */
+        s->tls_agent_cert = mfree(s->tls_agent_cert);
+        s->tls_agent_key = mfree(s->tls_agent_key);
+        ASSERT_OK(quadlet_render(s, &opts, &f));
+        agent = f.content[QUADLET_FILE_AGENT];
+        ASSERT_NOT_CONTAINS(agent, "OPENSHELL_ENDPOINT");
+        ASSERT_NOT_CONTAINS(agent, "OPENSHELL_TLS_");
+        ASSERT_NOT_CONTAINS(agent, "/etc/openshell/tls/client");
+        quadlet_files_done(&f);
+
+        /* Without a command the supervisor runs no workload. */
+        s->command = strv_free(s->command);
+        ASSERT_OK(quadlet_render(s, &opts, &f));
+        ASSERT_CONTAINS(f.content[QUADLET_FILE_AGENT], "/opt/openshell/bin/openshell-sandbox --no-workload\n");
+        quadlet_files_done(&f);
+
+        /* An image reference that could split the Mount= value is refused. */
+        opts.sidecar_image = "localhost/x,destination=/etc";
+        ASSERT_ERROR(quadlet_render(s, &opts, &f), EINVAL);
 }
 
 DEFINE_TEST_MAIN();

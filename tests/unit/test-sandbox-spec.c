@@ -157,6 +157,8 @@ static const struct {
         { "{" MIN_FIELDS ",\"labels\":{\"k\":\"v\\r\\nX=1\"}}", "labels.k: value contains a newline" },
         { "{" MIN_FIELDS ",\"tls\":{\"ca\":\"/a\",\"cert\":\"/b\"}}", "tls: partial configuration, 'key' is missing" },
         { "{" MIN_FIELDS ",\"tls\":{}}", "tls: partial configuration, 'ca' is missing" },
+        { "{" MIN_FIELDS ",\"tls\":{\"ca\":\"/a\",\"cert\":\"/b\",\"key\":\"/c\",\"agent_cert\":\"/d\"}}", "tls: agent_cert and agent_key go together" },
+        { "{" MIN_FIELDS ",\"tls\":{\"ca\":\"/a\",\"cert\":\"/b\",\"key\":\"/c\",\"agent_cert\":\"/d\",\"agent_key\":\"e\"}}", "tls.agent_key" },
         { "{" MIN_FIELDS ",\"tls\":{\"ca\":\"/a\",\"cert\":\"/b\",\"key\":\"/c\",\"pass\":\"x\"}}",
           "tls: unknown key 'pass'" },
         { "{" MIN_FIELDS ",\"tls\":{\"ca\":\"a\",\"cert\":\"/b\",\"key\":\"/c\"}}", "tls.ca: 'a' is not an absolute path" },
