@@ -6,7 +6,6 @@
 
 E2E_SERVER_URL=http://$TB_INET_NAME/
 E2E_DENIED_URL=http://denied.openshell.test/
-E2E_GATEWAY=http://10.214.0.1:17671
 
 # e2e_policy_path: where the sandboxes' policy file lives in the machine for this mode.
 e2e_policy_path() {
@@ -45,7 +44,7 @@ e2e_agent_curl() {
 e2e_case_setup() {
         local n=$1
         e2e_put "$(e2e_policy_path)" <"$E2E_SRC/e2e/fixtures/policy-e2e.json"
-        e2e_write_spec "$n" localhost/openshell-test-debian:latest "$E2E_GATEWAY"
+        e2e_write_spec "$n" localhost/openshell-test-debian:latest
         e2e_check "spec + daemon-reload makes openshell-sandbox@$n startable" e2e_reload_and_cat "$n"
 }
 
@@ -98,6 +97,19 @@ e2e_case_labels() {
         done
         got=$(e2e_podman network inspect --format '{{.Internal}}' "openshell-sbx-$n" 2>&1)
         e2e_check "network openshell-sbx-$n is internal" test "$got" = true
+}
+
+# The agent's PID 1 is our supervisor from the sidecar image (whatever the image holds), and the
+# workload runs under it with the proxy environment.
+e2e_case_supervisor() {
+        local n=$1 out
+        out=$(e2e_cexec "openshell-agent-$n" sh -c 'tr "\0" " " </proc/1/cmdline' 2>&1)
+        e2e_check "agent PID 1 is openshell-sandbox from /opt/openshell ($(echo $out | cut -c1-90))" \
+                grep -q '/opt/openshell/bin/openshell-sandbox' <<<"$out"
+        out=$(e2e_cexec "openshell-agent-$n" sh -c 'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = sleep ] && tr "\0" "\n" <$p/environ; done' 2>&1)
+        e2e_check "the workload (sleep, a child of PID 1) has HTTP_PROXY" grep -q '^HTTP_PROXY=http://' <<<"$out"
+        e2e_check_not "the workload has none of the supervisor's own variables (NOTIFY_SOCKET, OPENSHELL_POLICY_FILE)" \
+                grep -qE '^(NOTIFY_SOCKET|OPENSHELL_POLICY_FILE)=' <<<"$out"
 }
 
 e2e_case_isolation() {
@@ -168,7 +180,7 @@ e2e_cexec_in() { local c=$1; shift; if [ "$E2E_MODE" = user ]; then tb_exec_in r
 # Two sandboxes must not reach each other (the other one runs the busybox image).
 e2e_case_other_sandbox() {
         local n=$1 o=$2 oproxy oagent
-        e2e_write_spec "$o" localhost/openshell-test-busybox:latest "$E2E_GATEWAY"
+        e2e_write_spec "$o" localhost/openshell-test-busybox:latest
         e2e_systemctl daemon-reload
         if ! e2e_systemctl start "openshell-sandbox@$o.service"; then
                 e2e_fail "second sandbox $o (busybox image) starts"
@@ -268,7 +280,7 @@ e2e_loaded_units() {
 # The name is reusable after a removal: install, start, use, stop and remove it once more.
 e2e_case_recreate() {
         local n=$1
-        e2e_write_spec "$n" localhost/openshell-test-debian:latest "$E2E_GATEWAY"
+        e2e_write_spec "$n" localhost/openshell-test-debian:latest
         e2e_systemctl daemon-reload
         if e2e_systemctl start "openshell-sandbox@$n.service"; then
                 e2e_pass "recreated sandbox $n starts after a removal"
@@ -303,6 +315,7 @@ e2e_sandbox_suite() {
         e2e_case_setup "$n"
         if e2e_case_start "$n"; then
                 e2e_case_labels "$n"
+                e2e_case_supervisor "$n"
                 e2e_case_isolation "$n"
                 e2e_case_proxy "$n"
                 e2e_case_other_sandbox "$n" "$o"
