@@ -230,7 +230,7 @@ int pki_ensure(const char *dir, char *const *extra_sans, PkiReport *ret_report) 
 }
 
 int pki_issue_sandbox_cert(const char *tls_dir, const char *name, const char *out_dir) {
-        _cleanup_free_ char *cn = NULL, *ca_path = NULL;
+        _cleanup_free_ char *cn = NULL, *agent_cn = NULL, *ca_path = NULL;
         _cleanup_x509_ X509 *ca = NULL;
         _cleanup_pkey_ EVP_PKEY *ca_key = NULL;
         int r;
@@ -238,8 +238,9 @@ int pki_issue_sandbox_cert(const char *tls_dir, const char *name, const char *ou
         if (!sandbox_name_is_valid(name))
                 return -EINVAL;
         cn = strjoin(PKI_SANDBOX_CN_PREFIX, name);
+        agent_cn = strjoin(PKI_AGENT_CN_PREFIX, name);
         ca_path = path_join(out_dir, "ca.crt");
-        if (!cn || !ca_path)
+        if (!cn || !agent_cn || !ca_path)
                 return -ENOMEM;
         r = load_pair(tls_dir, "ca.crt", "ca.key", &ca, &ca_key);
         if (r < 0)
@@ -248,6 +249,10 @@ int pki_issue_sandbox_cert(const char *tls_dir, const char *name, const char *ou
         if (r < 0)
                 return r;
         r = issue_leaf(out_dir, "tls.crt", "tls.key", cn, X509_USAGE_CLIENT, NULL, PKI_LEAF_VALIDITY_DAYS, ca, ca_key);
+        if (r < 0)
+                return r;
+        r = issue_leaf(out_dir, "agent.crt", "agent.key", agent_cn, X509_USAGE_CLIENT, NULL, PKI_LEAF_VALIDITY_DAYS, ca,
+                       ca_key);
         if (r < 0)
                 return r;
         return x509_write_cert(ca_path, ca);

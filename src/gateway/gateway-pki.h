@@ -6,14 +6,18 @@
  *
  * Identity lives in the subject CN of client certificates (docs/api.md):
  *   CN=openshell-admin   the CLI: administers everything
- *   CN=sandbox:NAME      sandbox NAME: reaches only its own policy, credentials, inference route
+ *   CN=sandbox:NAME      sandbox NAME's proxy: only its own record, policy, credentials, inference route
+ *   CN=agent:NAME        sandbox NAME's supervisor (in the agent): only its own relay session. A separate
+ *                        certificate because whatever runs in the agent can read it: it must not fetch
+ *                        the credentials the proxy swaps in.
  * The CN is only trusted after the chain verified against our CA with the TLS client usage
  * (tls-server.h), so a server certificate or a certificate from another CA never yields an identity.
  *
  * Layout of a TLS directory (keys 0600, directory 0700):
  *   ca.crt ca.key server.crt server.key client.crt client.key
  * Sandbox material (handed to the sandbox through its spec's "tls" mounts):
- *   DIR/ca.crt DIR/tls.crt DIR/tls.key */
+ *   DIR/ca.crt DIR/tls.crt DIR/tls.key        the proxy's (CN=sandbox:NAME)
+ *   DIR/agent.crt DIR/agent.key               the agent's supervisor's (CN=agent:NAME) */
 
 #include <stdbool.h>
 
@@ -24,6 +28,7 @@
 #define PKI_SERVER_COMMON_NAME "openshell-gateway"
 #define PKI_ADMIN_COMMON_NAME "openshell-admin"
 #define PKI_SANDBOX_CN_PREFIX "sandbox:"
+#define PKI_AGENT_CN_PREFIX "agent:"
 #define PKI_CA_VALIDITY_DAYS 3650U
 #define PKI_LEAF_VALIDITY_DAYS 825U
 /* Leaf certificates that expire sooner than this are reissued by pki_ensure(). */
@@ -49,6 +54,7 @@ typedef struct PkiReport {
  * Returns 0 or negative errno. */
 int pki_ensure(const char *dir, char *const *extra_sans, PkiReport *ret_report);
 
-/* Issues a client certificate for sandbox 'name' into out_dir (created 0700): ca.crt, tls.crt, tls.key.
- * Returns -EINVAL for a name that is not a DNS label. */
+/* Issues the two client certificates of sandbox 'name' into out_dir (created 0700): ca.crt, tls.crt and
+ * tls.key (CN=sandbox:NAME, the proxy's), agent.crt and agent.key (CN=agent:NAME, the supervisor's); keys
+ * 0600, both leaves with the same usage and validity. Returns -EINVAL for a name that is not a DNS label. */
 int pki_issue_sandbox_cert(const char *tls_dir, const char *name, const char *out_dir);

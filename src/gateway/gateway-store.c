@@ -229,8 +229,9 @@ int store_sandbox_list(Store *s, cJSON **ret) {
 }
 
 int store_sandbox_delete(Store *s, const char *name) {
-        static const char *const files[] = { "sandbox.json", "policy.json", "policy-current.json", "inference.json",
-                                             "tls/ca.crt",   "tls/tls.crt", "tls/tls.key" };
+        static const char *const files[] = { "sandbox.json", "policy.json",   "policy-current.json", "inference.json",
+                                             "tls/ca.crt",   "tls/tls.crt",   "tls/tls.key",         "tls/agent.crt",
+                                             "tls/agent.key" };
         _cleanup_free_ char *dir = NULL, *tls = NULL;
         int r;
 

@@ -8,7 +8,7 @@
  *   STATE/sandboxes/NAME/policy.json     {"revision": N, "policy": {..}}        (0600)
  *   STATE/sandboxes/NAME/policy-current.json  the policy alone: the spec's "policy" file for the proxy
  *   STATE/sandboxes/NAME/inference.json  {"base_url", "model", "provider"?, "api"?}
- *   STATE/sandboxes/NAME/tls/            ca.crt tls.crt tls.key (gateway-pki.h)
+ *   STATE/sandboxes/NAME/tls/            ca.crt tls.crt tls.key agent.crt agent.key (gateway-pki.h)
  *   STATE/providers/NAME.json            {"name", "type", "credentials": {KEY: VALUE}} (0600)
  *
  * Secret values are returned by store_sandbox_credentials() only; every other provider view is redacted

@@ -127,8 +127,8 @@ TEST(bad_sans) {
 }
 
 TEST(sandbox_cert) {
-        _cleanup_free_ char *d = tmpdir(), *out = NULL;
-        _cleanup_x509_ X509 *x = NULL;
+        _cleanup_free_ char *d = tmpdir(), *out = NULL, *fp_proxy = NULL, *fp_agent = NULL;
+        _cleanup_x509_ X509 *x = NULL, *a = NULL, *ca = NULL;
         char cn[256];
 
         ASSERT_OK(pki_ensure(d, NULL, NULL));
@@ -141,6 +141,30 @@ TEST(sandbox_cert) {
         ASSERT_STREQ(cn, "sandbox:demo");
         ASSERT_EQ(X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0), 1);
         ASSERT_EQ(file_mode(out, "ca.crt"), 0644);
+
+        /* The supervisor's own leaf: another key, CN=agent:NAME, the same CA, usage and validity. */
+        ASSERT_EQ(file_mode(out, "agent.key"), 0600);
+        a = load(out, "agent.crt");
+        ASSERT_NOT_NULL(a);
+        ASSERT_OK(X509_NAME_get_text_by_NID(X509_get_subject_name(a), NID_commonName, cn, sizeof(cn)));
+        ASSERT_STREQ(cn, "agent:demo");
+        ASSERT_EQ(X509_check_purpose(a, X509_PURPOSE_SSL_CLIENT, 0), 1);
+        ASSERT_NE(X509_check_purpose(a, X509_PURPOSE_SSL_SERVER, 0), 1);
+        ca = load(d, "ca.crt");
+        ASSERT_NOT_NULL(ca);
+        ASSERT_EQ(X509_check_issued(ca, a), X509_V_OK);
+        ASSERT_EQ(X509_verify(a, X509_get0_pubkey(ca)), 1);
+        {
+                int days = -1, secs = 0;
+                ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(a), X509_get0_notAfter(a)), 1);
+                ASSERT_EQ(days, PKI_LEAF_VALIDITY_DAYS);
+        }
+        ASSERT_FALSE(EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(x)) == 1);
+        fp_proxy = fingerprint(out, "tls.crt");
+        fp_agent = fingerprint(out, "agent.crt");
+        ASSERT_NOT_NULL(fp_proxy);
+        ASSERT_NOT_NULL(fp_agent);
+        ASSERT_FALSE(streq(fp_proxy, fp_agent));
 
         ASSERT_ERROR(pki_issue_sandbox_cert(d, "Demo", out), EINVAL);
         ASSERT_ERROR(pki_issue_sandbox_cert(d, "-x", out), EINVAL);
