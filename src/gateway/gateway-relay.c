@@ -361,7 +361,7 @@ static int relay_check(RelayHub *h, bool tls, const RouteMatch *m, const HttpMes
          * supervisors on http:// endpoints must still be able to hold their session. */
         if (!(m->route == ROUTE_SANDBOX_SESSION && !tls) && gateway_authorize(identity, role, m) < 0)
                 return relay_refuse(ret_error, 403, "forbidden",
-                                    m->route == ROUTE_SANDBOX_SESSION ? "Only the sandbox's own certificate may open its session"
+                                    m->route == ROUTE_SANDBOX_SESSION ? "Only the sandbox's own agent certificate (CN=agent:NAME) may open its session"
                                                                       : "exec needs the administrator's certificate on an api listener");
         if (!relay_upgrade_requested(request))
                 return relay_refuse(ret_error, 426, "upgrade_required", "Send Connection: Upgrade and Upgrade: " RELAY_PROTOCOL);

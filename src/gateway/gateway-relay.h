@@ -2,7 +2,7 @@
 #pragma once
 
 /* The gateway's relay hub (docs/supervisor.md): supervisors dial in and hold a session per sandbox
- * (GET /v1/sandboxes/NAME/session, upgraded to openshell-relay/1, only with NAME's own certificate); the
+ * (GET /v1/sandboxes/NAME/session, upgraded to openshell-relay/1, only with NAME's agent certificate); the
  * CLI opens exec/connect/upload/download channels (POST /v1/sandboxes/NAME/exec, upgraded, administrators
  * only) and the hub bridges each one onto the sandbox's session under a channel id of its own. The
  * gateway never dials into a sandbox.

@@ -31,16 +31,17 @@ static const char *const gateway_route_table[_ROUTE_MAX] = {
 
 DEFINE_STRING_TABLE_LOOKUP(gateway_route, GatewayRoute, _ROUTE_MAX);
 
-/* Who may call what: see the table in gateway-route.h. */
+/* Who may call what: see the table in gateway-route.h. own_*: only for the NAME in the path. */
 typedef struct RouteAccess {
         bool admin;
-        bool own_sandbox;
-        bool any_sandbox;
+        bool own_sandbox; /* the proxy of sandbox NAME */
+        bool own_agent;   /* the supervisor of sandbox NAME */
+        bool anyone;      /* every known identity, whatever the name */
         bool callback;
 } RouteAccess;
 
 static const RouteAccess route_access[_ROUTE_MAX] = {
-        [ROUTE_HEALTH] = { .admin = true, .own_sandbox = true, .any_sandbox = true, .callback = true },
+        [ROUTE_HEALTH] = { .admin = true, .own_sandbox = true, .own_agent = true, .anyone = true, .callback = true },
         [ROUTE_SANDBOX_LIST] = { .admin = true },
         [ROUTE_SANDBOX_CREATE] = { .admin = true },
         [ROUTE_SANDBOX_GET] = { .admin = true, .own_sandbox = true, .callback = true },
@@ -57,11 +58,12 @@ static const RouteAccess route_access[_ROUTE_MAX] = {
         [ROUTE_PROVIDER_CREATE] = { .admin = true },
         [ROUTE_PROVIDER_GET] = { .admin = true },
         [ROUTE_PROVIDER_DELETE] = { .admin = true },
-        [ROUTE_SANDBOX_SESSION] = { .own_sandbox = true, .callback = true },
+        [ROUTE_SANDBOX_SESSION] = { .own_agent = true, .callback = true },
         [ROUTE_SANDBOX_EXEC] = { .admin = true },
 };
 
 int identity_from_common_name(const char *cn, Identity *ret) {
+        IdentityKind kind = IDENTITY_SANDBOX;
         const char *name;
 
         if (streq_ptr(cn, PKI_ADMIN_COMMON_NAME)) {
@@ -69,18 +71,34 @@ int identity_from_common_name(const char *cn, Identity *ret) {
                 return 0;
         }
         name = cn ? startswith(cn, PKI_SANDBOX_CN_PREFIX) : NULL;
+        if (!name && cn) {
+                name = startswith(cn, PKI_AGENT_CN_PREFIX);
+                kind = IDENTITY_AGENT;
+        }
         if (!name || !sandbox_name_is_valid(name))
                 return -EACCES;
-        *ret = (Identity) { .kind = IDENTITY_SANDBOX };
+        *ret = (Identity) { .kind = kind };
         strcpy(ret->sandbox, name); /* valid names are at most 63 bytes */
         return 0;
 }
 
 const char *identity_to_string(const Identity *id, char *buf, size_t size) {
-        if (id->kind == IDENTITY_ADMIN)
+        switch (id->kind) {
+        case IDENTITY_ADMIN:
                 snprintf(buf, size, "admin");
-        else
-                snprintf(buf, size, "sandbox:%s", id->sandbox);
+                break;
+        case IDENTITY_SANDBOX:
+                snprintf(buf, size, "%s%s", PKI_SANDBOX_CN_PREFIX, id->sandbox);
+                break;
+        case IDENTITY_AGENT:
+                snprintf(buf, size, "%s%s", PKI_AGENT_CN_PREFIX, id->sandbox);
+                break;
+        case _IDENTITY_KIND_MAX:
+        case _IDENTITY_KIND_INVALID:
+        default:
+                snprintf(buf, size, "invalid");
+                break;
+        }
         return buf;
 }
 
@@ -191,9 +209,13 @@ int gateway_authorize(const Identity *id, ListenRole role, const RouteMatch *m) 
         case IDENTITY_ADMIN:
                 return a->admin ? 0 : -EPERM;
         case IDENTITY_SANDBOX:
-                if (a->any_sandbox)
+                if (a->anyone)
                         return 0;
                 return a->own_sandbox && streq(m->name, id->sandbox) ? 0 : -EPERM;
+        case IDENTITY_AGENT:
+                if (a->anyone)
+                        return 0;
+                return a->own_agent && streq(m->name, id->sandbox) ? 0 : -EPERM;
         case _IDENTITY_KIND_MAX:
         case _IDENTITY_KIND_INVALID:
         default:

@@ -1,54 +1,59 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* The API's routes, the identities that call them, and who may call what (docs/api.md).
+/* The API's routes, the identities that call them, and who may call what (docs/api.md). Identities:
+ * admin (CN=openshell-admin, the CLI), sandbox NAME (CN=sandbox:NAME, the sandbox's proxy) and agent NAME
+ * (CN=agent:NAME, the supervisor in the agent container).
  *
- *   route                                  admin  own sandbox  other sandbox  on callback listener
- *   GET    /v1/health                       yes    yes          yes            yes
- *   GET    /v1/sandboxes                    yes    -            -              -
- *   POST   /v1/sandboxes                    yes    -            -              -
- *   GET    /v1/sandboxes/NAME               yes    yes          -              yes
- *   DELETE /v1/sandboxes/NAME               yes    -            -              -
- *   POST   /v1/sandboxes/NAME/start|stop    yes    -            -              -
- *   GET    /v1/sandboxes/NAME/logs          yes    -            -              -
- *   GET    /v1/sandboxes/NAME/policy        yes    yes          -              yes
- *   PUT    /v1/sandboxes/NAME/policy        yes    -            -              -
- *   GET    /v1/sandboxes/NAME/credentials   -      yes          -              yes   (secret values)
- *   GET    /v1/sandboxes/NAME/inference     yes    yes          -              yes
- *   PUT    /v1/sandboxes/NAME/inference     yes    -            -              -
- *   GET    /v1/providers                    yes    -            -              -
- *   POST   /v1/providers                    yes    -            -              -
- *   GET    /v1/providers/NAME               yes    -            -              -
- *   DELETE /v1/providers/NAME               yes    -            -              -
- *   GET    /v1/sandboxes/NAME/session       -      yes          -              yes   (relay upgrade)
- *   POST   /v1/sandboxes/NAME/exec          yes    -            -              -     (relay upgrade)
+ *   route                                  admin  own sandbox  own agent  other sbx/agent  callback listener
+ *   GET    /v1/health                       yes    yes          yes        yes              yes
+ *   GET    /v1/sandboxes                    yes    -            -          -                -
+ *   POST   /v1/sandboxes                    yes    -            -          -                -
+ *   GET    /v1/sandboxes/NAME               yes    yes          -          -                yes
+ *   DELETE /v1/sandboxes/NAME               yes    -            -          -                -
+ *   POST   /v1/sandboxes/NAME/start|stop    yes    -            -          -                -
+ *   GET    /v1/sandboxes/NAME/logs          yes    -            -          -                -
+ *   GET    /v1/sandboxes/NAME/policy        yes    yes          -          -                yes
+ *   PUT    /v1/sandboxes/NAME/policy        yes    -            -          -                -
+ *   GET    /v1/sandboxes/NAME/credentials   -      yes          -          -                yes   (secret values)
+ *   GET    /v1/sandboxes/NAME/inference     yes    yes          -          -                yes
+ *   PUT    /v1/sandboxes/NAME/inference     yes    -            -          -                -
+ *   GET    /v1/providers                    yes    -            -          -                -
+ *   POST   /v1/providers                    yes    -            -          -                -
+ *   GET    /v1/providers/NAME               yes    -            -          -                -
+ *   DELETE /v1/providers/NAME               yes    -            -          -                -
+ *   GET    /v1/sandboxes/NAME/session       -      -            yes        -                yes   (relay upgrade)
+ *   POST   /v1/sandboxes/NAME/exec          yes    -            -          -                -     (relay upgrade)
  *
- * Secret values go only to the owning sandbox (its proxy), never back to an administrator. Callback
- * listeners (sandbox-facing) serve only the sandbox-callable routes, whoever asks. */
+ * Secret values go only to the owning sandbox's proxy, never back to an administrator and never to the
+ * agent: whatever runs in the agent container can read the agent's certificate, so it reaches nothing
+ * but its own session. Callback listeners (sandbox-facing) serve only the routes marked there, whoever
+ * asks. */
 
 #include <stdbool.h>
 
 #include "gateway-listen.h"
 #include "macro.h"
 
-/* "sandbox:" + 63-byte name + NUL */
+/* a 63-byte sandbox name + NUL */
 #define IDENTITY_NAME_MAX 64U
 
 typedef enum IdentityKind {
         IDENTITY_ADMIN,
-        IDENTITY_SANDBOX,
+        IDENTITY_SANDBOX, /* the sandbox's proxy */
+        IDENTITY_AGENT,   /* the supervisor in the sandbox's agent container */
         _IDENTITY_KIND_MAX,
         _IDENTITY_KIND_INVALID = -EINVAL,
 } IdentityKind;
 
 typedef struct Identity {
         IdentityKind kind;
-        char sandbox[IDENTITY_NAME_MAX]; /* IDENTITY_SANDBOX only */
+        char sandbox[IDENTITY_NAME_MAX]; /* IDENTITY_SANDBOX and IDENTITY_AGENT: the sandbox's name */
 } Identity;
 
 /* Maps a verified certificate's CN to an identity; -EACCES for any other CN. */
 int identity_from_common_name(const char *cn, Identity *ret);
-/* "admin" or "sandbox:NAME" for logs. */
+/* "admin", "sandbox:NAME" or "agent:NAME", for logs. */
 const char *identity_to_string(const Identity *id, char *buf, size_t size);
 
 typedef enum GatewayRoute {

@@ -253,4 +253,49 @@ TEST(malformed_frames_end_only_that_connection) {
         env_done(&e);
 }
 
+/* With TLS on, the identity decides (gateway_authorize, the same table as the API): only the agent's own
+ * certificate opens a session, on either listener; not the proxy's (it fetches credentials), not another
+ * sandbox's agent, not the administrator. A request without the upgrade headers gets 426 only after the
+ * identity check passed, which shows the agent got through without needing a connection here. */
+static int dispatch_as(Env *e, const char *cn, ListenRole role, bool upgrade, ApiResponse *r) {
+        HttpHeader headers[] = { { (char *) "Connection", (char *) "Upgrade" },
+                                 { (char *) "Upgrade", (char *) "openshell-relay/1" } };
+        HttpMessage req = { .method = (char *) "GET", .target = (char *) "/v1/sandboxes/demo/session",
+                            .headers = headers, .n_headers = upgrade ? 2 : 0 };
+        RelayPeer *peer = NULL;
+        Identity id;
+
+        *r = (ApiResponse) {};
+        if (identity_from_common_name(cn, &id) < 0)
+                return -EACCES;
+        return gateway_relay_dispatch(e->manager, NULL, NULL, &req, &id, role, NULL, 0, &peer, r);
+}
+
+TEST(session_identities) {
+        static const char *const refused[] = { "sandbox:demo", "agent:other", "sandbox:other", "openshell-admin" };
+        _cleanup_free_ char *o = NULL;
+        ApiResponse r;
+        Env e;
+
+        ASSERT_OK(env_setup(&e));
+        e.manager->ssl_ctx = SSL_CTX_new(TLS_server_method());
+        ASSERT_NOT_NULL(e.manager->ssl_ctx);
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++)
+                for (ListenRole role = 0; role < _LISTEN_ROLE_MAX; role++) {
+                        ASSERT_EQ(dispatch_as(&e, refused[i], role, true, &r), RELAY_DISPATCH_ANSWER);
+                        o = mfree(o);
+                        o = json_print(r.json, false);
+                        if (r.status != 403 || !strstr(o, "agent:NAME"))
+                                TEST_FAIL_AT("%s on %s: %u %s", refused[i], listen_role_to_string(role), r.status, o);
+                        api_response_done(&r);
+                }
+        for (ListenRole role = 0; role < _LISTEN_ROLE_MAX; role++) {
+                ASSERT_EQ(dispatch_as(&e, "agent:demo", role, false, &r), RELAY_DISPATCH_ANSWER);
+                ASSERT_EQ(r.status, 426);
+                api_response_done(&r);
+        }
+        ASSERT_FALSE(relay_hub_has_session(e.manager->relay, "demo"));
+        env_done(&e);
+}
+
 DEFINE_TEST_MAIN();

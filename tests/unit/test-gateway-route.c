@@ -14,6 +14,16 @@ TEST(identity) {
         ASSERT_EQ(id.kind, IDENTITY_SANDBOX);
         ASSERT_STREQ(id.sandbox, "demo");
         ASSERT_STREQ(identity_to_string(&id, buf, sizeof(buf)), "sandbox:demo");
+        ASSERT_OK(identity_from_common_name("agent:demo", &id));
+        ASSERT_EQ(id.kind, IDENTITY_AGENT);
+        ASSERT_STREQ(id.sandbox, "demo");
+        ASSERT_STREQ(identity_to_string(&id, buf, sizeof(buf)), "agent:demo");
+        ASSERT_ERROR(identity_from_common_name("agent:", &id), EACCES);
+        ASSERT_ERROR(identity_from_common_name("agent:Demo", &id), EACCES);
+        ASSERT_ERROR(identity_from_common_name("agent:sandbox:demo", &id), EACCES);
+        ASSERT_ERROR(identity_from_common_name("sandbox:agent:demo", &id), EACCES);
+        ASSERT_ERROR(identity_from_common_name("Agent:demo", &id), EACCES);
+        ASSERT_ERROR(identity_from_common_name("agent:demo ", &id), EACCES);
         ASSERT_ERROR(identity_from_common_name("openshell-gateway", &id), EACCES);
         ASSERT_ERROR(identity_from_common_name("sandbox:", &id), EACCES);
         ASSERT_ERROR(identity_from_common_name("sandbox:Demo", &id), EACCES);
@@ -110,6 +120,9 @@ TEST(authorization_matrix) {
                 { "POST", "/v1/providers", 0, -EPERM, -EPERM, -EPERM, -EPERM },
                 { "GET", "/v1/providers/demo", 0, -EPERM, -EPERM, -EPERM, -EPERM },
                 { "DELETE", "/v1/providers/demo", 0, -EPERM, -EPERM, -EPERM, -EPERM },
+                /* the session is the agent's: not the proxy's certificate, not the administrator's */
+                { "GET", "/v1/sandboxes/demo/session", -EPERM, -EPERM, -EPERM, -EPERM, -EPERM },
+                { "POST", "/v1/sandboxes/demo/exec", 0, -EPERM, -EPERM, -EPERM, -EPERM },
         };
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
                 const char *m = rows[i].method, *t = rows[i].target;
@@ -123,6 +136,60 @@ TEST(authorization_matrix) {
                         if (got[k] != want[k])
                                 TEST_FAIL_AT("%s %s column %zu: got %d, want %d", m, t, k, got[k], want[k]);
         }
+}
+
+/* The agent's certificate (CN=agent:NAME) is readable by anything in the agent container: it reaches
+ * health and its own session, nothing else, on either listener. */
+TEST(agent_identity) {
+        static const struct {
+                const char *method, *target;
+                int own, own_cb, other_cb;
+        } rows[] = {
+                /*                                              own    own@cb  other@cb */
+                { "GET", "/v1/health", 0, 0, 0 },
+                { "GET", "/v1/sandboxes/demo/session", 0, 0, -EPERM },
+                { "GET", "/v1/sandboxes/demo/credentials", -EPERM, -EPERM, -EPERM },
+                { "GET", "/v1/sandboxes/demo/policy", -EPERM, -EPERM, -EPERM },
+                { "GET", "/v1/sandboxes/demo/policy?watch=1", -EPERM, -EPERM, -EPERM },
+                { "GET", "/v1/sandboxes/demo/inference", -EPERM, -EPERM, -EPERM },
+                { "GET", "/v1/sandboxes/demo", -EPERM, -EPERM, -EPERM },
+                { "GET", "/v1/sandboxes/demo/logs", -EPERM, -EPERM, -EPERM },
+                { "POST", "/v1/sandboxes/demo/exec", -EPERM, -EPERM, -EPERM },
+                { "POST", "/v1/sandboxes/demo/start", -EPERM, -EPERM, -EPERM },
+                { "DELETE", "/v1/sandboxes/demo", -EPERM, -EPERM, -EPERM },
+                { "PUT", "/v1/sandboxes/demo/policy", -EPERM, -EPERM, -EPERM },
+                { "PUT", "/v1/sandboxes/demo/inference", -EPERM, -EPERM, -EPERM },
+                { "GET", "/v1/sandboxes", -EPERM, -EPERM, -EPERM },
+                { "POST", "/v1/sandboxes", -EPERM, -EPERM, -EPERM },
+                { "GET", "/v1/providers", -EPERM, -EPERM, -EPERM },
+                { "GET", "/v1/providers/demo", -EPERM, -EPERM, -EPERM },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                const char *m = rows[i].method, *t = rows[i].target;
+                int got[3] = { authz("agent:demo", A, m, t), authz("agent:demo", C, m, t), authz("agent:other", C, m, t) };
+                int want[3] = { rows[i].own, rows[i].own_cb, rows[i].other_cb };
+                for (size_t k = 0; k < 3; k++)
+                        if (got[k] != want[k])
+                                TEST_FAIL_AT("%s %s column %zu: got %d, want %d", m, t, k, got[k], want[k]);
+        }
+        /* Every route: the agent may call health and its own session, and nothing else. */
+        for (int r = 0; r < _ROUTE_MAX; r++) {
+                Identity agent = { .kind = IDENTITY_AGENT, .sandbox = "demo" };
+                RouteMatch mt = { .route = r, .name = "demo" };
+                bool allowed = IN_SET(r, ROUTE_HEALTH, ROUTE_SANDBOX_SESSION);
+                if ((gateway_authorize(&agent, A, &mt) == 0) != allowed || (gateway_authorize(&agent, C, &mt) == 0) != allowed)
+                        TEST_FAIL_AT("agent:demo on route %s: expected %s", gateway_route_to_string(r), allowed ? "allowed" : "denied");
+        }
+}
+
+/* The proxy's certificate keeps its routes but no longer opens the session. */
+TEST(sandbox_identity_no_session) {
+        ASSERT_ERROR(authz("sandbox:demo", C, "GET", "/v1/sandboxes/demo/session"), EPERM);
+        ASSERT_ERROR(authz("sandbox:demo", A, "GET", "/v1/sandboxes/demo/session"), EPERM);
+        ASSERT_OK(authz("sandbox:demo", C, "GET", "/v1/sandboxes/demo/credentials"));
+        ASSERT_OK(authz("sandbox:demo", C, "GET", "/v1/sandboxes/demo/policy"));
+        ASSERT_OK(authz("sandbox:demo", C, "GET", "/v1/sandboxes/demo/inference"));
+        ASSERT_OK(authz("sandbox:demo", C, "GET", "/v1/sandboxes/demo"));
 }
 
 TEST(every_route_in_matrix) {
