@@ -91,12 +91,78 @@ static int handle_health(const ApiContext *ctx, const ApiRequest *req, ApiRespon
         return api_ok(r, 200, j);
 }
 
-static int add_state(const ApiContext *ctx, cJSON *rec, const char *name) {
-        _cleanup_free_ char *state = NULL;
+/* What GET reports about a sandbox's units: the umbrella unit's ActiveState as "state", then "units"
+ * with each generated unit under its key, in the order they come up. */
+static const struct {
+        const char *key, *prefix, *suffix;
+} status_units[] = {
+        { NULL, "openshell-sandbox@", ".service" },
+        { "network", "openshell-sbx-", "-network.service" },
+        { "volume", "openshell-tls-", "-volume.service" },
+        { "proxy", "openshell-proxy-", ".service" },
+        { "agent", "openshell-agent-", ".service" },
+};
 
-        if (ctx->ops->state(ctx->ops_userdata, name, &state) < 0)
-                return cJSON_AddStringToObject(rec, "state", "unknown") ? 0 : -ENOMEM;
-        return cJSON_AddStringToObject(rec, "state", state) ? 0 : -ENOMEM;
+static int status_unit_names(const char *name, char ***units) {
+        for (size_t i = 0; i < ELEMENTSOF(status_units); i++) {
+                char *u = strjoin(status_units[i].prefix, name, status_units[i].suffix);
+                if (!u || strv_consume(units, u) < 0)
+                        return free(u), -ENOMEM;
+        }
+        return 0;
+}
+
+static const char *record_name(const cJSON *rec) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "name"));
+        return sandbox_name_is_valid(name) ? name : NULL;
+}
+
+/* states: ELEMENTSOF(status_units) entries, or NULL: the units are "unknown", the umbrella unit's state
+ * comes from ops->state (a backend without unit_states). */
+static int add_status_one(const ApiContext *ctx, cJSON *rec, const char *name, char *const *states) {
+        _cleanup_free_ char *state = NULL;
+        cJSON *units;
+
+        if (!states && name && !ctx->ops->unit_states && ctx->ops->state(ctx->ops_userdata, name, &state) < 0)
+                state = mfree(state);
+        if (!cJSON_AddStringToObject(rec, "state", states ? states[0] : state ?: "unknown"))
+                return -ENOMEM;
+        units = cJSON_CreateObject();
+        if (!units || !cJSON_AddItemToObject(rec, "units", units))
+                return cJSON_Delete(units), -ENOMEM;
+        for (size_t i = 1; i < ELEMENTSOF(status_units); i++)
+                if (!cJSON_AddStringToObject(units, status_units[i].key, states ? states[i] : "unknown"))
+                        return -ENOMEM;
+        if (!cJSON_AddBoolToObject(rec, "session", name && ctx->has_session && ctx->has_session(ctx->session_userdata, name)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Adds "state" (the umbrella unit's ActiveState), "units" (the generated units' ActiveStates) and
+ * "session" (a supervisor session is up) to n sandbox records, asking systemd once for all of them.
+ * Without systemd every state is "unknown". */
+static int add_status(const ApiContext *ctx, cJSON *const *recs, size_t n) {
+        _cleanup_strv_free_ char **units = NULL, **states = NULL;
+        int r;
+
+        /* A damaged record without a valid name gets "unknown"s; its slots ask about a harmless name. */
+        for (size_t i = 0; i < n; i++) {
+                r = status_unit_names(record_name(recs[i]) ?: "invalid", &units);
+                if (r < 0)
+                        return r;
+        }
+        if (n > 0 && ctx->ops->unit_states && ctx->ops->unit_states(ctx->ops_userdata, units, &states) < 0)
+                states = NULL;
+        if (states && strv_length(states) != n * ELEMENTSOF(status_units))
+                states = strv_free(states);
+        for (size_t i = 0; i < n; i++) {
+                const char *name = record_name(recs[i]);
+
+                r = add_status_one(ctx, recs[i], name, name && states ? states + i * ELEMENTSOF(status_units) : NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int handle_sandbox_get(const ApiContext *ctx, const RouteMatch *m, ApiResponse *r) {
@@ -106,19 +172,26 @@ static int handle_sandbox_get(const ApiContext *ctx, const RouteMatch *m, ApiRes
         e = store_sandbox_get(ctx->store, m->name, &rec);
         if (e < 0)
                 return api_errno(r, e, "bad_request", NULL);
-        if (add_state(ctx, rec, m->name) < 0)
+        if (add_status(ctx, &rec, 1) < 0)
                 rec = (cJSON_Delete(rec), NULL);
         return api_ok(r, 200, rec);
 }
 
 static int handle_sandbox_list(const ApiContext *ctx, ApiResponse *r) {
-        cJSON *list = NULL, *j;
+        _cleanup_free_ cJSON **recs = NULL;
+        cJSON *list = NULL, *j, *it;
+        size_t n = 0;
         int e = store_sandbox_list(ctx->store, &list);
 
         if (e < 0)
                 return api_errno(r, e, "bad_request", NULL);
+        recs = new0(cJSON *, (size_t) cJSON_GetArraySize(list) + 1);
+        if (recs) {
+                cJSON_ArrayForEach(it, list)
+                        recs[n++] = it;
+        }
         j = cJSON_CreateObject();
-        if (!j || !cJSON_AddItemToObject(j, "sandboxes", list)) {
+        if (!recs || add_status(ctx, recs, n) < 0 || !j || !cJSON_AddItemToObject(j, "sandboxes", list)) {
                 cJSON_Delete(list);
                 j = (cJSON_Delete(j), NULL);
         }
@@ -126,13 +199,14 @@ static int handle_sandbox_list(const ApiContext *ctx, ApiResponse *r) {
 }
 
 /* Fills in what the gateway owns in a spec: its TLS client material and the callback endpoint. A spec
- * that names its own "tls" keeps it (an administrator's choice); a partial one is rejected by the parser. */
+ * that names its own "tls" keeps it (an administrator's choice); a partial one is rejected by the parser.
+ * Two identities (gateway-pki.h): cert/key are the proxy's, agent_cert/agent_key the supervisor's, the
+ * only ones the agent container mounts. */
 static int spec_complete(const ApiContext *ctx, cJSON *spec, const char *name) {
-        _cleanup_free_ char *dir = NULL, *ca = NULL, *cert = NULL, *key = NULL;
+        _cleanup_free_ char *dir = NULL, *ca = NULL, *cert = NULL, *key = NULL, *agent_cert = NULL, *agent_key = NULL,
+                            *policy = NULL;
         cJSON *tls;
         int e;
-
-        _cleanup_free_ char *policy = NULL;
 
         if (ctx->callback_url && !cJSON_GetObjectItemCaseSensitive(spec, "gateway") &&
             !cJSON_AddStringToObject(spec, "gateway", ctx->callback_url))
@@ -153,9 +227,13 @@ static int spec_complete(const ApiContext *ctx, cJSON *spec, const char *name) {
         ca = strjoin(dir, "/ca.crt");
         cert = strjoin(dir, "/tls.crt");
         key = strjoin(dir, "/tls.key");
+        agent_cert = strjoin(dir, "/agent.crt");
+        agent_key = strjoin(dir, "/agent.key");
         tls = cJSON_AddObjectToObject(spec, "tls");
-        if (!ca || !cert || !key || !tls || !cJSON_AddStringToObject(tls, "ca", ca) ||
-            !cJSON_AddStringToObject(tls, "cert", cert) || !cJSON_AddStringToObject(tls, "key", key))
+        if (!ca || !cert || !key || !agent_cert || !agent_key || !tls || !cJSON_AddStringToObject(tls, "ca", ca) ||
+            !cJSON_AddStringToObject(tls, "cert", cert) || !cJSON_AddStringToObject(tls, "key", key) ||
+            !cJSON_AddStringToObject(tls, "agent_cert", agent_cert) ||
+            !cJSON_AddStringToObject(tls, "agent_key", agent_key))
                 return -ENOMEM;
         return 0;
 }
@@ -248,7 +326,7 @@ static int handle_sandbox_create(const ApiContext *ctx, const ApiRequest *req, A
         e = store_sandbox_get(ctx->store, name, &rec);
         if (e < 0)
                 return api_errno(r, e, "bad_request", NULL);
-        if (add_state(ctx, rec, name) < 0)
+        if (add_status(ctx, &rec, 1) < 0)
                 rec = (cJSON_Delete(rec), NULL);
         return api_ok(r, 201, rec);
 }
@@ -518,7 +596,7 @@ int api_handle(const ApiContext *ctx, const ApiRequest *req, ApiResponse *ret) {
                 return api_error(ret, 400, "invalid_name", "The name in the path is not a valid name");
         if (!req->identity)
                 return api_error(ret, 403, "unknown_identity",
-                                 "The client certificate names no known identity (openshell-admin or sandbox:NAME)");
+                                 "The client certificate names no known identity (openshell-admin, sandbox:NAME or agent:NAME)");
         if (gateway_authorize(req->identity, req->role, &m) < 0)
                 return api_error(ret, 403, "forbidden",
                                  req->role == LISTEN_ROLE_CALLBACK ? "Not available on the sandbox-facing listener, or not for this identity"

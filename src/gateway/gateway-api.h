@@ -23,6 +23,9 @@ typedef struct ApiContext {
         void *ops_userdata;
         const char *tls_dir;      /* CA that signs sandbox certificates; NULL when TLS is disabled */
         const char *callback_url; /* default "gateway" for specs that do not name one; may be NULL */
+        /* Whether sandbox 'name' has a supervisor session up (gateway-relay.h); NULL: never. */
+        bool (*has_session)(void *userdata, const char *name);
+        void *session_userdata;
         usec_t watch_timeout_default;
         usec_t watch_timeout_max;
 } ApiContext;

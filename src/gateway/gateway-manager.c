@@ -139,3 +139,9 @@ void manager_notify_policy(Manager *m, const char *name) {
                         conn_watch_fire(c, true);
         }
 }
+
+bool manager_has_session(void *userdata, const char *name) {
+        Manager *m = userdata;
+
+        return m->relay && relay_hub_has_session(m->relay, name);
+}

@@ -52,6 +52,10 @@ void manager_update_idle(Manager *m);
 /* Completes every policy watch parked on sandbox 'name'. */
 void manager_notify_policy(Manager *m, const char *name);
 
+/* Whether sandbox 'name''s supervisor holds a relay session now (ApiContext.has_session; userdata: the
+ * Manager). */
+bool manager_has_session(void *userdata, const char *name);
+
 /* Connection bookkeeping (gateway-conn.c). */
 int conn_new(Manager *m, int fd, ListenRole role);
 Conn *conn_free(Conn *c);

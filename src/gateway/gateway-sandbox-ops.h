@@ -22,4 +22,9 @@ typedef struct SandboxOps {
         int (*state)(void *userdata, const char *name, char **ret_state);
         /* The last 'lines' journal entries of the sandbox's units, oldest first (gateway-journal.h). */
         int (*logs)(void *userdata, const char *name, unsigned lines, cJSON **ret);
+        /* Optional (NULL: only 'state' is known). The ActiveState ("active", "activating", "failed", ...)
+         * of each of 'units' (full unit names) in one round trip: *ret_states is a strv in the same order,
+         * "unknown" for a unit systemd has not loaded (not generated yet). -errno when systemd cannot be
+         * asked. */
+        int (*unit_states)(void *userdata, char *const *units, char ***ret_states);
 } SandboxOps;

@@ -256,6 +256,8 @@ int gateway_serve(const char *config_path, bool user) {
                 .ops_userdata = sd,
                 .tls_dir = c.disable_tls ? NULL : c.tls_dir,
                 .callback_url = cb,
+                .has_session = manager_has_session,
+                .session_userdata = m,
                 .watch_timeout_default = MIN(GATEWAY_WATCH_TIMEOUT_USEC_DEFAULT, c.limits.watch_timeout_usec),
                 .watch_timeout_max = c.limits.watch_timeout_usec,
         };

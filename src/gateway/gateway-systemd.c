@@ -308,6 +308,58 @@ static int systemd_state(void *userdata, const char *name, char **ret_state) {
         return r;
 }
 
+/* One entry of ListUnitsByNames: a unit systemd has not loaded (no such file: "not-found") is "unknown",
+ * unless it still runs (its file went away under it). */
+static const char *unit_state_of(const char *load, const char *active) {
+        if (streq(load, "loaded") || !streq(active, "inactive"))
+                return active;
+        return "unknown";
+}
+
+/* Manager.ListUnitsByNames (systemd >= 227): every unit in one call. The reply is matched by name: systemd
+ * skips names it considers invalid. */
+static int systemd_unit_states(void *userdata, char *const *units, char ***ret_states) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_strv_free_ char **states = NULL;
+        size_t n = strv_length(units);
+        GatewaySystemd *s = userdata;
+        const char *id, *load, *active, *skip_s, *skip_o;
+        uint32_t skip_u;
+        sd_bus *bus;
+        int r;
+
+        states = new0(char *, n + 1);
+        if (!states)
+                return -ENOMEM;
+        r = systemd_bus(s, &bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "ListUnitsByNames");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char **) units);
+        if (r >= 0)
+                r = sd_bus_call(bus, m, GATEWAY_BUS_STATE_TIMEOUT_USEC, &error, &reply);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ssssssouso)", &id, &skip_s, &load, &active, &skip_s,
+                                                  &skip_s, &skip_o, &skip_u, &skip_s, &skip_o)) > 0)
+                for (size_t i = 0; i < n; i++)
+                        if (!states[i] && streq(units[i], id)) {
+                                states[i] = strdup(unit_state_of(load, active));
+                                if (!states[i])
+                                        return -ENOMEM;
+                                break;
+                        }
+        if (r < 0)
+                return log_debug_errno(r, "ListUnitsByNames failed: %s", error.message ?: strerror(-r));
+        for (size_t i = 0; i < n; i++)
+                if (!states[i] && !(states[i] = strdup("unknown")))
+                        return -ENOMEM;
+        *ret_states = TAKE_PTR(states);
+        return 0;
+}
+
 static int systemd_logs(void *userdata, const char *name, unsigned lines, cJSON **ret) {
         GatewaySystemd *s = userdata;
         return journal_read_sandbox(name, s->user, lines, NULL, ret);
@@ -320,4 +372,5 @@ const SandboxOps gateway_systemd_ops = {
         .stop = systemd_stop,
         .state = systemd_state,
         .logs = systemd_logs,
+        .unit_states = systemd_unit_states,
 };

@@ -12,7 +12,7 @@
 #include "macro.h"
 #include "time-util.h"
 
-/* How long the one synchronous call (reading a unit's ActiveState for GET) may take. */
+/* How long the one synchronous call (reading the units' ActiveStates for GET) may take. */
 #define GATEWAY_BUS_STATE_TIMEOUT_USEC (1 * USEC_PER_SEC)
 
 typedef struct GatewaySystemd GatewaySystemd;

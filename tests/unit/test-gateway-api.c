@@ -15,13 +15,17 @@ typedef struct FakeOps {
         char last[128];
         int fail_install;
         unsigned installs, uninstalls;
+        int fail_units;         /* unit_states fails with this */
+        unsigned unit_calls;    /* unit_states calls */
+        char asked[1024];       /* the units of the last unit_states call, space-separated */
+        const char *session_up; /* the sandbox with a supervisor session, or NULL */
 } FakeOps;
 
 static int fake_install(void *ud, SandboxSpec *spec, bool start, char **ret_error) {
         FakeOps *f = ud;
         int r = f->fail_install;
-        snprintf(f->last, sizeof(f->last), "install %s%s tls=%s gw=%s", spec->name, start ? " start" : "",
-                 spec->tls_cert ? "yes" : "no", strna(spec->gateway));
+        snprintf(f->last, sizeof(f->last), "install %s%s tls=%s agent=%s gw=%s", spec->name, start ? " start" : "",
+                 spec->tls_cert ? "yes" : "no", strna(spec->tls_agent_cert), strna(spec->gateway));
         sandbox_spec_free(spec);
         if (r < 0) {
                 *ret_error = strdup("fake failure");
@@ -58,7 +62,47 @@ static int fake_logs(void *ud, const char *name, unsigned lines, cJSON **ret) {
         return 0;
 }
 
-static const SandboxOps fake_ops = { fake_install, fake_uninstall, fake_start, fake_stop, fake_state, fake_logs };
+/* Each unit's state by its kind: the umbrella is active, the network and volume are, the proxy is still
+ * activating, the agent has failed; the other sandbox's units are not loaded. */
+static int fake_unit_states(void *ud, char *const *units, char ***ret) {
+        FakeOps *f = ud;
+        char **states = NULL;
+
+        f->unit_calls++;
+        f->asked[0] = 0;
+        if (f->fail_units < 0)
+                return f->fail_units;
+        for (size_t i = 0; units[i]; i++) {
+                const char *u = units[i], *st = "unknown";
+                strncat(f->asked, u, sizeof(f->asked) - strlen(f->asked) - 2);
+                strcat(f->asked, " ");
+                if (strstr(u, "other"))
+                        st = "unknown";
+                else if (startswith(u, "openshell-sandbox@"))
+                        st = "activating";
+                else if (endswith(u, "-network.service") || endswith(u, "-volume.service"))
+                        st = "active";
+                else if (startswith(u, "openshell-proxy-"))
+                        st = "active";
+                else if (startswith(u, "openshell-agent-"))
+                        st = "failed";
+                if (strv_extend(&states, st) < 0)
+                        return strv_free(states), -ENOMEM;
+        }
+        *ret = states;
+        return 0;
+}
+
+static bool fake_has_session(void *ud, const char *name) {
+        FakeOps *f = ud;
+        return streq_ptr(f->session_up, name);
+}
+
+static const SandboxOps fake_ops = { fake_install, fake_uninstall, fake_start, fake_stop, fake_state, fake_logs,
+                                     fake_unit_states };
+/* A backend that only knows the umbrella unit's state. */
+static const SandboxOps fake_ops_state_only = { fake_install, fake_uninstall, fake_start, fake_stop, fake_state,
+                                                fake_logs, NULL };
 
 typedef struct Env {
         char *dir;
@@ -93,6 +137,8 @@ static int env_setup(Env *e) {
                 .ops_userdata = &e->fake,
                 .tls_dir = e->tls,
                 .callback_url = "https://10.214.0.1:17671",
+                .has_session = fake_has_session,
+                .session_userdata = &e->fake,
                 .watch_timeout_default = 30 * USEC_PER_SEC,
                 .watch_timeout_max = 60 * USEC_PER_SEC,
         };
@@ -111,6 +157,7 @@ static void env_done(Env *e) {
 static const Identity admin = { .kind = IDENTITY_ADMIN };
 static const Identity sbx_demo = { .kind = IDENTITY_SANDBOX, .sandbox = "demo" };
 static const Identity sbx_other = { .kind = IDENTITY_SANDBOX, .sandbox = "other" };
+static const Identity agent_demo = { .kind = IDENTITY_AGENT, .sandbox = "demo" };
 
 /* Runs one request; returns the status and the printed body in *out. */
 static unsigned call(Env *e, const Identity *id, ListenRole role, const char *method, const char *target,
@@ -152,9 +199,15 @@ TEST(sandbox_crud) {
         ASSERT_OK(env_setup(&e));
         if (call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC, &o) != 201)
                 TEST_FAIL_AT("create failed: %s", o);
-        ASSERT_CONTAINS(o, "\"state\":\"active\"");
+        ASSERT_CONTAINS(o, "\"state\":\"activating\"");
         ASSERT_CONTAINS(o, "tls.crt");
-        ASSERT_STREQ(e.fake.last, "install demo tls=yes gw=https://10.214.0.1:17671");
+        ASSERT_CONTAINS(o, "/demo/tls/agent.crt\",\"agent_key\":\"");
+        ASSERT_CONTAINS(o, "/demo/tls/agent.key\"");
+        {
+                _cleanup_free_ char *want = strjoin("install demo tls=yes agent=", e.dir,
+                                                    "/state/sandboxes/demo/tls/agent.crt gw=https://10.214.0.1:17671");
+                ASSERT_STREQ(e.fake.last, want);
+        }
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC, &o), 409);
         ASSERT_CONTAINS(o, "already_exists");
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes", NULL, &o), 200);
@@ -291,6 +344,88 @@ TEST(providers_credentials_inference) {
         ASSERT_CONTAINS(o, "gpt-x");
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "PUT", "/v1/sandboxes/demo/inference", "{\"model\":\"m\"}", &o), 400);
         ASSERT_CONTAINS(o, "invalid_inference");
+        env_done(&e);
+}
+
+/* GET reports the umbrella unit, each generated unit and the session, all from one systemd round trip. */
+TEST(sandbox_progress) {
+        _cleanup_free_ char *o = NULL;
+        Env e;
+
+        ASSERT_OK(env_setup(&e));
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC, &o), 201);
+        e.fake.unit_calls = 0;
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo", NULL, &o), 200);
+        ASSERT_CONTAINS(o, "\"state\":\"activating\"");
+        ASSERT_CONTAINS(o, "\"units\":{\"network\":\"active\",\"volume\":\"active\",\"proxy\":\"active\",\"agent\":\"failed\"}");
+        ASSERT_CONTAINS(o, "\"session\":false");
+        ASSERT_EQ(e.fake.unit_calls, 1);
+        ASSERT_STREQ(e.fake.asked, "openshell-sandbox@demo.service openshell-sbx-demo-network.service "
+                                   "openshell-tls-demo-volume.service openshell-proxy-demo.service "
+                                   "openshell-agent-demo.service ");
+        e.fake.session_up = "demo";
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo", NULL, &o), 200);
+        ASSERT_CONTAINS(o, "\"session\":true");
+        /* The proxy reads its own record too (the same fields). */
+        ASSERT_EQ(call(&e, &sbx_demo, LISTEN_ROLE_CALLBACK, "GET", "/v1/sandboxes/demo", NULL, &o), 200);
+        ASSERT_CONTAINS(o, "\"session\":true");
+
+        /* The list: every entry, still one round trip for all of them. */
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
+                       "{\"spec\":{\"name\":\"other\",\"image\":\"x\"}}", &o), 201);
+        e.fake.unit_calls = 0;
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes", NULL, &o), 200);
+        ASSERT_EQ(e.fake.unit_calls, 1);
+        ASSERT_CONTAINS(o, "\"name\":\"demo\"");
+        ASSERT_CONTAINS(o, "\"state\":\"unknown\",\"units\":{\"network\":\"unknown\",\"volume\":\"unknown\",\"proxy\":\"unknown\",\"agent\":\"unknown\"},\"session\":false");
+        ASSERT_CONTAINS(o, "\"state\":\"activating\",\"units\":{\"network\":\"active\",\"volume\":\"active\",\"proxy\":\"active\",\"agent\":\"failed\"},\"session\":true");
+
+        /* systemd cannot be asked: everything "unknown", the request still succeeds. */
+        e.fake.fail_units = -ECONNREFUSED;
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo", NULL, &o), 200);
+        ASSERT_CONTAINS(o, "\"units\":{\"network\":\"unknown\",\"volume\":\"unknown\",\"proxy\":\"unknown\",\"agent\":\"unknown\"}");
+        ASSERT_CONTAINS(o, "\"state\":\"unknown\"");
+
+        /* A backend without unit_states: the umbrella's state from 'state', the units unknown. */
+        e.ctx.ops = &fake_ops_state_only;
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo", NULL, &o), 200);
+        ASSERT_CONTAINS(o, "\"state\":\"active\"");
+        ASSERT_CONTAINS(o, "\"agent\":\"unknown\"");
+        env_done(&e);
+}
+
+/* The agent's certificate reaches nothing over the API but health: no secrets, no policy, no record. */
+TEST(agent_identity) {
+        _cleanup_free_ char *o = NULL;
+        Env e;
+
+        ASSERT_OK(env_setup(&e));
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/providers",
+                       "{\"name\":\"openai\",\"type\":\"openai\",\"credentials\":{\"OPENAI_API_KEY\":\"sk-123\"}}", &o),
+                  201);
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
+                       "{\"spec\":{\"name\":\"demo\",\"image\":\"x\"},\"providers\":[\"openai\"]}", &o),
+                  201);
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "PUT", "/v1/sandboxes/demo/inference",
+                       "{\"base_url\":\"https://api.openai.com/v1\",\"model\":\"gpt-x\",\"provider\":\"openai\"}", &o),
+                  200);
+        ASSERT_EQ(call(&e, &agent_demo, LISTEN_ROLE_CALLBACK, "GET", "/v1/health", NULL, &o), 200);
+        ASSERT_CONTAINS(o, "\"identity\":\"agent:demo\"");
+        static const char *const denied[] = {
+                "/v1/sandboxes/demo/credentials", "/v1/sandboxes/demo/inference", "/v1/sandboxes/demo/policy",
+                "/v1/sandboxes/demo", "/v1/sandboxes", "/v1/providers",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(denied); i++)
+                for (ListenRole role = 0; role < _LISTEN_ROLE_MAX; role++) {
+                        unsigned st = call(&e, &agent_demo, role, "GET", denied[i], NULL, &o);
+                        if (st != 403 || strstr(o, "sk-123") || !strstr(o, "\"error\":\"forbidden\""))
+                                TEST_FAIL_AT("agent:demo GET %s on %s: %u %s", denied[i], listen_role_to_string(role), st, o);
+                }
+        /* The proxy's certificate still gets them. */
+        ASSERT_EQ(call(&e, &sbx_demo, LISTEN_ROLE_CALLBACK, "GET", "/v1/sandboxes/demo/credentials", NULL, &o), 200);
+        ASSERT_CONTAINS(o, "sk-123");
+        ASSERT_EQ(call(&e, &sbx_demo, LISTEN_ROLE_CALLBACK, "GET", "/v1/sandboxes/demo/inference", NULL, &o), 200);
+        ASSERT_CONTAINS(o, "sk-123");
         env_done(&e);
 }
 
