@@ -9,6 +9,7 @@
  * Resolution: --gateway NAME|URL, $OPENSHELL_GATEWAY, the selected gateway, and finally the built-in
  * default https://127.0.0.1:17670 with the local gateway's own TLS directory (its client.crt is the
  * administrator's), so that a fresh install works without "gateway add". */
+#include <pwd.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -24,13 +25,18 @@
 #define CLI_SYSTEM_CONFIG_DIR SYSCONFDIR "/openshell"
 #define CLI_DEFAULT_URL "https://127.0.0.1:17670"
 
+/* $XDG_CONFIG_HOME, else $HOME, else the passwd entry's home (services and `systemd-run` give no $HOME). */
 int cli_config_dir(char **ret) {
         const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+        struct passwd pw, *res = NULL;
+        char buf[4096];
 
         if (!isempty(xdg) && xdg[0] == '/')
                 *ret = path_join(xdg, "openshell");
         else if (!isempty(home) && home[0] == '/')
                 *ret = strjoin(home, "/.config/openshell");
+        else if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res && pw.pw_dir && pw.pw_dir[0] == '/')
+                *ret = strjoin(pw.pw_dir, "/.config/openshell");
         else
                 return -ENOENT;
         return *ret ? 0 : -ENOMEM;

@@ -136,4 +136,28 @@ TEST(zz_cleanup) {
         ASSERT_EQ(system(cmd), 0);
 }
 
+TEST(config_dir_without_home) {
+        _cleanup_free_ char *xdg = getenv("XDG_CONFIG_HOME") ? strdup(getenv("XDG_CONFIG_HOME")) : NULL;
+        _cleanup_free_ char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+        _cleanup_free_ char *dir = NULL;
+
+        /* systemd-run and services give no $HOME: the passwd entry's home is used. */
+        ASSERT_OK(unsetenv("XDG_CONFIG_HOME"));
+        ASSERT_OK(unsetenv("HOME"));
+        ASSERT_OK(cli_config_dir(&dir));
+        ASSERT_TRUE(dir[0] == '/');
+        ASSERT_TRUE(endswith(dir, "/.config/openshell") != NULL);
+        /* A relative $HOME is not trusted either. */
+        dir = mfree(dir);
+        ASSERT_OK(setenv("HOME", "relative", 1));
+        ASSERT_OK(cli_config_dir(&dir));
+        ASSERT_TRUE(dir[0] == '/');
+        if (xdg)
+                ASSERT_OK(setenv("XDG_CONFIG_HOME", xdg, 1));
+        if (home)
+                ASSERT_OK(setenv("HOME", home, 1));
+        else
+                ASSERT_OK(unsetenv("HOME"));
+}
+
 DEFINE_TEST_MAIN();
