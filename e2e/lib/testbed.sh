@@ -328,6 +328,20 @@ tb_up() {
         tb_import_images
 }
 
+# Install BUILD into the booted machine again (through the overlay view it runs on), reload both
+# managers and rebuild the images: a development loop without a reboot. Running sandboxes keep their
+# old binaries until restarted.
+tb_reinstall() {
+        local src=$1 build=$2
+        tb_booted || tb_die "no testbed run is booted" || return
+        DESTDIR= meson install -C "$build" --destdir "$TB_RUN/root" --no-rebuild --quiet \
+                >"$TB_RUN/install.log" 2>&1 ||
+                tb_die "meson install failed: $(tail -5 "$TB_RUN/install.log")" || return
+        tb_raw systemctl daemon-reload || return
+        tb_user systemctl --user daemon-reload || return
+        tb_import_images
+}
+
 # Power the machine off and remove everything the run created. Safe to call when nothing runs.
 tb_down() {
         local p i m
