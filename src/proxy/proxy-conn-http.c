@@ -157,24 +157,6 @@ static int check_policy(Conn *c, const HttpMessage *m) {
         return 1;
 }
 
-/* Host (RFC 9110 7.2) names the tunnel's host; the port may be omitted only for 443. */
-static bool host_header_matches(const char *value, const char *host, uint16_t port) {
-        _cleanup_free_ char *h = NULL;
-        uint16_t p = 443;
-
-        if (!value)
-                return false;
-        if ((value[0] == '[' && strstr(value, "]:")) || (value[0] != '[' && strchr(value, ':'))) {
-                if (proxy_split_host_port(value, &h, &p) < 0)
-                        return false;
-        } else {
-                h = value[0] == '[' ? strndup_safe(value + 1, strcspn(value + 1, "]")) : strdup(value);
-                if (!h)
-                        return false;
-        }
-        return strcasecmp(h, host) == 0 && p == port;
-}
-
 /* A request inside an inspected tunnel: origin-form, for the CONNECT host only, decided at L7. */
 static int handle_inspected_request(Conn *c, const HttpMessage *m) {
         const char *host = http_message_header(m, "Host");
@@ -188,7 +170,7 @@ static int handle_inspected_request(Conn *c, const HttpMessage *m) {
                 return -ENOMEM;
         if (m->target[0] != '/')
                 return conn_respond_error(c, 400, "bad_request", "requests inside a tunnel must use origin-form");
-        if (!host_header_matches(host, c->tunnel_host, c->tunnel_port)) {
+        if (!proxy_host_header_matches(host, c->tunnel_host, c->tunnel_port)) {
                 c->decision.layer = POLICY_LAYER_L7;
                 return conn_respond_denied(c, "the Host header does not match the CONNECT target", false);
         }

@@ -48,6 +48,24 @@ int proxy_parse_absolute_uri(const char *target, char **ret_authority, char **re
         return 0;
 }
 
+/* Host (RFC 9110 7.2) names the tunnel's host; the port may be omitted only for 443. */
+bool proxy_host_header_matches(const char *value, const char *host, uint16_t port) {
+        _cleanup_free_ char *h = NULL;
+        uint16_t p = 443;
+
+        if (!value)
+                return false;
+        if ((value[0] == '[' && strstr(value, "]:")) || (value[0] != '[' && strchr(value, ':'))) {
+                if (proxy_split_host_port(value, &h, &p) < 0)
+                        return false;
+        } else {
+                h = value[0] == '[' ? strndup_safe(value + 1, strcspn(value + 1, "]")) : strdup(value);
+                if (!h)
+                        return false;
+        }
+        return strcasecmp(h, host) == 0 && p == port;
+}
+
 int proxy_format_upstream_head(const HttpMessage *m, const char *target, const char *authority, char **ret,
                                size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;

@@ -65,15 +65,16 @@ size_t leaf_cache_size(const LeafCache *c) {
         return c->n_entries;
 }
 
+bool leaf_sni_allowed(X509 *leaf, const char *sni) {
+        return !sni || (leaf && X509_check_host(leaf, sni, 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) == 1);
+}
+
 /* The client's SNI must name the host of the CONNECT it sent (or be absent): a tunnel opened for one host
  * cannot be used to talk to another. The check uses the context's own certificate, so it needs no state. */
 static int servername_cb(SSL *ssl, int *alert, void *arg) {
         const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-        X509 *cert = SSL_CTX_get0_certificate(SSL_get_SSL_CTX(ssl));
 
-        if (!sni)
-                return SSL_TLSEXT_ERR_OK;
-        if (cert && X509_check_host(cert, sni, 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) == 1)
+        if (leaf_sni_allowed(SSL_CTX_get0_certificate(SSL_get_SSL_CTX(ssl)), sni))
                 return SSL_TLSEXT_ERR_OK;
         *alert = SSL_AD_UNRECOGNIZED_NAME;
         return SSL_TLSEXT_ERR_ALERT_FATAL;

@@ -9,6 +9,7 @@
  * Both speak only HTTP/1.1 (ALPN), which is what the L7 policy inspects. */
 
 #include <openssl/ssl.h>
+#include <stdbool.h>
 
 #include "macro.h"
 #include "x509-util.h"
@@ -28,6 +29,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(LeafCache *, leaf_cache_free);
  * is borrowed: SSL_new() takes its own reference, so use it right away. */
 int leaf_cache_get(LeafCache *c, const char *host, SSL_CTX **ret);
 size_t leaf_cache_size(const LeafCache *c);
+/* The SNI check of every leaf context: true if sni is NULL (not sent) or names the leaf's host exactly (no
+ * wildcards). */
+bool leaf_sni_allowed(X509 *leaf, const char *sni);
 
 /* The upstream client context: system roots from ca_bundle, plus extra_ca (may be NULL). */
 int proxy_upstream_tls_context_new(const char *ca_bundle, const char *extra_ca, SSL_CTX **ret);
