@@ -24,19 +24,18 @@ int proxy_parse_absolute_uri(const char *target, char **ret_authority, char **re
         authority = strndup_safe(a, (size_t) (e - a));
         if (!authority)
                 return -ENOMEM;
-        if (authority[strlen(authority) - 1] == ']' || !strchr(authority, ':')) {
-                host = strdup(authority[0] == '[' ? authority + 1 : authority);
-                if (host && authority[0] == '[')
-                        host[strlen(host) - 1] = 0;
-        } else {
+        if (authority[0] == '[' ? !!endswith(authority, "]") : !strchr(authority, ':'))
+                /* No port: "[V6]" or "name". */
+                host = authority[0] == '[' ? strndup_safe(authority + 1, strlen(authority) - 2) : strdup(authority);
+        else {
                 r = proxy_split_host_port(authority, &host, &port);
                 if (r < 0)
                         return -EINVAL;
         }
         if (!host)
                 return -ENOMEM;
-        if (isempty(host))
-                return -EINVAL;
+        if (isempty(host) || strpbrk(host, "[]"))
+                return -EINVAL; /* "[", "[]", "a]:80": brackets only around an IPv6 literal */
         origin = *e == '?' ? strjoin("/", e) : strdup(*e ? e : "/");
         if (!origin)
                 return -ENOMEM;

@@ -27,6 +27,15 @@ static const UriCase uri_cases[] = {
         { "http://example.com:0/", -EINVAL, NULL, NULL, NULL, 0 },
         { "http://example.com:99999/", -EINVAL, NULL, NULL, NULL, 0 },
         { "http://example.com:x/", -EINVAL, NULL, NULL, NULL, 0 },
+        /* Found by fuzz-proxy-request: an authority "[" made the parser write before its buffer, and an
+         * unclosed or stray bracket cut a character off the host or kept the bracket in it. */
+        { "http://[/x", -EINVAL, NULL, NULL, NULL, 0 },
+        { "http://[", -EINVAL, NULL, NULL, NULL, 0 },
+        { "http://[]/", -EINVAL, NULL, NULL, NULL, 0 },
+        { "http://[abc/", -EINVAL, NULL, NULL, NULL, 0 },
+        { "http://abc]/", -EINVAL, NULL, NULL, NULL, 0 },
+        { "http://a]:80/", -EINVAL, NULL, NULL, NULL, 0 },
+        { "http://[::1]x/", -EINVAL, NULL, NULL, NULL, 0 },
 };
 
 TEST(parse_absolute_uri) {
