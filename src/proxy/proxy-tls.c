@@ -90,11 +90,17 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
         return SSL_TLSEXT_ERR_OK;
 }
 
+/* RFC 5280 ub-common-name: a CN holds at most 64 characters, a DNS name up to 253. Clients match the SAN
+ * (RFC 6125 6.4.4), so a longer name gets a fixed CN instead of no certificate at all. */
+#define LEAF_COMMON_NAME_MAX 64U
+#define LEAF_COMMON_NAME_LONG "openshell inspected host"
+
 static int make_leaf_ctx(LeafCache *c, const char *host, SSL_CTX **ret) {
         char *dns[] = { (char *) host, NULL };
         unsigned char ip[16];
         bool is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
-        X509CertOptions o = { .common_name = host, .dns_names = is_ip ? NULL : dns, .ip_addresses = is_ip ? dns : NULL,
+        X509CertOptions o = { .common_name = strlen(host) <= LEAF_COMMON_NAME_MAX ? host : LEAF_COMMON_NAME_LONG,
+                              .dns_names = is_ip ? NULL : dns, .ip_addresses = is_ip ? dns : NULL,
                               .usage = X509_USAGE_SERVER, .validity_days = PROXY_LEAF_VALIDITY_DAYS };
         _cleanup_x509_ X509 *leaf = NULL;
         SSL_CTX *ctx;

@@ -46,6 +46,26 @@ TEST(leaf_certificates) {
         ASSERT_ERROR(leaf_cache_get(c, "bad,name", &a), EINVAL);
 }
 
+/* Found by fuzz-proxy-request: a DNS name longer than a CN may be (64) got no certificate, so TLS inspection
+ * of such a host failed. The name goes into the SAN; the CN is a fixed text. */
+TEST(leaf_long_host) {
+        static const char host[] = "a123456789012345678901234567890123456789.b123456789012345678901234567890.example.com";
+        _cleanup_pkey_ EVP_PKEY *cakey = NULL;
+        _cleanup_x509_ X509 *ca = NULL;
+        _cleanup_(leaf_cache_freep) LeafCache *c = NULL;
+        SSL_CTX *a;
+
+        ASSERT_TRUE(strlen(host) > 64);
+        ASSERT_OK(x509_generate_key(&cakey));
+        ASSERT_OK(x509_make_ca(cakey, "test CA", 10, &ca));
+        ASSERT_OK(leaf_cache_new(ca, cakey, 4, &c));
+        ASSERT_OK(leaf_cache_get(c, host, &a));
+        ASSERT_EQ(verify(ca, ctx_cert(a)), 1);
+        ASSERT_TRUE(leaf_sni_allowed(ctx_cert(a), host));
+        ASSERT_FALSE(leaf_sni_allowed(ctx_cert(a), "example.com"));
+        ASSERT_TRUE(leaf_sni_allowed(ctx_cert(a), NULL));
+}
+
 TEST(bounded_lru) {
         _cleanup_pkey_ EVP_PKEY *cakey = NULL;
         _cleanup_x509_ X509 *ca = NULL;
