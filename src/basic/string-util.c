@@ -146,6 +146,9 @@ static int str_compare(const void *a, const void *b) {
 }
 
 char **strv_sort(char **l) {
-        qsort(l, strv_length(l), sizeof(char *), str_compare);
+        size_t n = strv_length(l);
+
+        if (n > 1) /* qsort()'s base must not be NULL, not even for no elements (C11 7.22.5) */
+                qsort(l, n, sizeof(char *), str_compare);
         return l;
 }
