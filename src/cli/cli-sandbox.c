@@ -12,8 +12,8 @@
 #include "string-util.h"
 #include "time-util.h"
 
-/* How long "create"/"start" wait for the sandbox to become active, and how often they look. */
-#define CLI_WAIT_TIMEOUT_USEC (180U * USEC_PER_SEC)
+/* How long "create" waits for the sandbox to get ready by default (--timeout), and how often it looks. */
+#define CLI_WAIT_TIMEOUT_USEC (120U * USEC_PER_SEC)
 #define CLI_WAIT_POLL_USEC (500U * USEC_PER_MSEC)
 
 static int sandbox_name_arg(const char *verb, int argc, char **argv, const char **ret) {
@@ -54,12 +54,19 @@ static int env_add(cJSON *env, const char *kv) {
         return 0;
 }
 
-static int create_parse(int argc, char **argv, cJSON *req, cJSON *spec, bool *ret_wait, const char **ret_name) {
-        enum { ARG_NO_START = 0x100, ARG_NO_WAIT };
+typedef struct CreateOptions {
+        const char *name;
+        bool wait;
+        usec_t timeout;
+} CreateOptions;
+
+static int create_parse(int argc, char **argv, cJSON *req, cJSON *spec, CreateOptions *o) {
+        enum { ARG_NO_START = 0x100, ARG_NO_WAIT, ARG_TIMEOUT };
         static const struct option options[] = {
                 { "image", required_argument, NULL, 'i' },  { "provider", required_argument, NULL, 'p' },
                 { "policy", required_argument, NULL, 'P' }, { "env", required_argument, NULL, 'e' },
                 { "no-start", no_argument, NULL, ARG_NO_START }, { "no-wait", no_argument, NULL, ARG_NO_WAIT },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 {},
         };
         cJSON *providers = cJSON_AddArrayToObject(req, "providers"), *env = cJSON_AddObjectToObject(spec, "env"), *policy;
@@ -73,8 +80,8 @@ static int create_parse(int argc, char **argv, cJSON *req, cJSON *spec, bool *re
         for (;;) {
                 c = getopt_long(argc, argv, "+i:p:e:", options, NULL);
                 if (c < 0) {
-                        if (optind < argc && !streq(argv[optind - 1], "--") && !*ret_name) {
-                                *ret_name = argv[optind++];
+                        if (optind < argc && !streq(argv[optind - 1], "--") && !o->name) {
+                                o->name = argv[optind++];
                                 continue;
                         }
                         break;
@@ -104,13 +111,18 @@ static int create_parse(int argc, char **argv, cJSON *req, cJSON *spec, bool *re
                         start = false;
                         break;
                 case ARG_NO_WAIT:
-                        *ret_wait = false;
+                        o->wait = false;
+                        break;
+                case ARG_TIMEOUT:
+                        if (parse_sec(optarg, &o->timeout) < 0 || o->timeout == 0)
+                                return cli_usage_error("sandbox", "create", "--timeout wants a positive duration such as 120, 90s or 5min, got '%s'",
+                                                       optarg);
                         break;
                 default:
                         return cli_usage_error("sandbox", "create", "unknown option");
                 }
         }
-        if (!*ret_name || !cli_is_valid_name(*ret_name))
+        if (!o->name || !cli_is_valid_name(o->name))
                 return cli_usage_error("sandbox", "create", "missing or invalid sandbox NAME (a DNS label: a-z, 0-9, '-', at most 63)");
         if (!cJSON_GetObjectItem(spec, "image"))
                 return cli_usage_error("sandbox", "create", "--image IMAGE is required");
@@ -119,42 +131,164 @@ static int create_parse(int argc, char **argv, cJSON *req, cJSON *spec, bool *re
         if (!cJSON_AddBoolToObject(req, "start", start))
                 return cli_error(CLI_EXIT_FAILURE, "out of memory");
         if (!start)
-                *ret_wait = false;
+                o->wait = false;
         return 0;
 }
 
-/* Polls the sandbox's state and shows the stages: on a terminal one updating line, else plain lines. */
-static int sandbox_wait_active(CliContext *ctx, const char *name) {
-        _cleanup_free_ char *path = strjoin("/v1/sandboxes/", name), *last = NULL;
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + CLI_WAIT_TIMEOUT_USEC;
-        bool tty = isatty(STDERR_FILENO);
+static const char *const cli_stage_table[_CLI_STAGE_MAX] = {
+        [CLI_STAGE_CREATED] = "created",
+        [CLI_STAGE_NETWORK] = "network ready",
+        [CLI_STAGE_VOLUME] = "volume ready",
+        [CLI_STAGE_PROXY] = "proxy ready",
+        [CLI_STAGE_AGENT] = "agent ready",
+};
+
+const char *cli_stage_to_string(CliStage s) {
+        return (int) s >= 0 && s < _CLI_STAGE_MAX ? cli_stage_table[s] : NULL;
+}
+
+/* The "units" key behind each stage after CLI_STAGE_CREATED. */
+static const char *const stage_unit[_CLI_STAGE_MAX] = {
+        [CLI_STAGE_NETWORK] = "network",
+        [CLI_STAGE_VOLUME] = "volume",
+        [CLI_STAGE_PROXY] = "proxy",
+        [CLI_STAGE_AGENT] = "agent",
+};
+
+/* An ActiveState in which the unit is up ("reloading" is active too). */
+static bool state_is_up(const char *s) {
+        return streq_ptr(s, "active") || streq_ptr(s, "reloading");
+}
+
+/* The supervisor holds a session only when the sandbox has a gateway and an identity for it, exactly when
+ * the renderer advertises OPENSHELL_ENDPOINT: a gateway, and with TLS the agent's own certificate. */
+static bool record_wants_session(const cJSON *j) {
+        const cJSON *spec = cJSON_GetObjectItemCaseSensitive(j, "spec"),
+                    *tls = cJSON_GetObjectItemCaseSensitive(spec, "tls");
+
+        return cli_json_str(spec, "gateway") && (!tls || cli_json_str(tls, "agent_cert"));
+}
+
+int cli_sandbox_progress(const cJSON *j, CliProgress *ret) {
+        const cJSON *units = cJSON_GetObjectItemCaseSensitive(j, "units"), *session;
+        const char *state = cli_json_str(j, "state");
+        CliProgress p = { .stage = CLI_STAGE_CREATED };
+
+        if (!cJSON_IsObject(j) || !state || (units && !cJSON_IsObject(units)))
+                return -EINVAL;
+        p.untracked = streq(state, "unknown");
+        p.wants_session = record_wants_session(j);
+        if (!units) {
+                /* An older gateway: only the umbrella unit's state is known. */
+                p.stage = streq(state, "active") ? CLI_STAGE_AGENT : CLI_STAGE_CREATED;
+                p.failed = streq(state, "failed") ? "sandbox" : NULL;
+                *ret = p;
+                return 0;
+        }
+        session = cJSON_GetObjectItemCaseSensitive(j, "session");
+        for (CliStage s = CLI_STAGE_NETWORK; s < _CLI_STAGE_MAX; s++) {
+                const char *u = cli_json_str(units, stage_unit[s]);
+                bool up = state_is_up(u);
+
+                if (s == CLI_STAGE_AGENT && p.wants_session)
+                        up = up && cJSON_IsTrue(session);
+                if (up)
+                        p.stage = s; /* a later stage implies the earlier ones */
+                if (!p.failed && streq_ptr(u, "failed"))
+                        p.failed = stage_unit[s];
+        }
+        if (!p.failed && streq(state, "failed"))
+                p.failed = "sandbox";
+        *ret = p;
+        return 0;
+}
+
+/* What the sandbox waits for after stage s, for the progress line. */
+static const char *next_wait(const CliProgress *p, const cJSON *j) {
+        static const char *const waiting[_CLI_STAGE_MAX] = {
+                [CLI_STAGE_CREATED] = "waiting for the network",
+                [CLI_STAGE_NETWORK] = "waiting for the volume",
+                [CLI_STAGE_VOLUME] = "waiting for the proxy",
+                [CLI_STAGE_PROXY] = "waiting for the agent",
+        };
+
+        if (p->stage == CLI_STAGE_PROXY && p->wants_session &&
+            state_is_up(cli_json_str(cJSON_GetObjectItemCaseSensitive(j, "units"), "agent")))
+                return "waiting for the agent's gateway session";
+        return waiting[p->stage];
+}
+
+/* The unit that failed (or that is in the way), for the error's journalctl hint. */
+static char *stage_unit_name(const char *name, const char *what) {
+        if (streq(what, "network"))
+                return strjoin("openshell-sbx-", name, "-network.service");
+        if (streq(what, "volume"))
+                return strjoin("openshell-tls-", name, "-volume.service");
+        if (streq(what, "proxy") || streq(what, "agent"))
+                return strjoin("openshell-", what, "-", name, ".service");
+        return strjoin("openshell-sandbox@", name, ".service");
+}
+
+static int wait_failed(const char *name, const CliProgress *p, const char *why) {
+        const char *what = p->failed ?: (p->stage < CLI_STAGE_AGENT ? stage_unit[p->stage + 1] : "agent");
+        _cleanup_free_ char *unit = stage_unit_name(name, what);
+        const char *user = geteuid() != 0 ? "--user " : "";
+
+        if (!unit)
+                return cli_error(CLI_EXIT_FAILURE, "out of memory");
+        return cli_error(CLI_EXIT_NOT_READY,
+                         "sandbox '%s' is not ready: %s.\n"
+                         "See 'openshell sandbox logs %s', and on the gateway's host 'journalctl %s-u %s' and "
+                         "'systemctl %sstatus openshell-sandbox@%s'. 'openshell sandbox delete %s' removes it.",
+                         name, why, name, user, unit, user, name, name);
+}
+
+/* Polls GET /v1/sandboxes/NAME and shows the stages: on a terminal one updating line, else one line per
+ * stage reached. Ends at "agent ready", a failed unit or the timeout. The terminal line is redrawn from
+ * the line below it (cursor up, erase), so that anything printed meanwhile, an error included, starts on
+ * a line of its own. */
+static int sandbox_wait_ready(CliContext *ctx, const char *name, usec_t timeout) {
+        _cleanup_free_ char *path = strjoin("/v1/sandboxes/", name);
+        usec_t start = now_usec(CLOCK_MONOTONIC);
+        bool tty = isatty(STDERR_FILENO), drawn = false;
+        CliStage shown = CLI_STAGE_CREATED; /* "created" is already printed */
         int r;
 
         if (!path)
                 return cli_error(CLI_EXIT_FAILURE, "out of memory");
         for (;;) {
                 _cleanup_json_ cJSON *j = NULL;
-                const char *state;
+                usec_t elapsed = now_usec(CLOCK_MONOTONIC) - start;
+                CliProgress p;
+                char why[160];
 
-                r = cli_call(ctx, "GET", path, NULL, &j, "sandbox status");
+                r = cli_call(ctx, "GET", path, NULL, &j, "cannot follow the sandbox's progress");
                 if (r != 0)
                         return r;
-                state = cli_json_str(j, "state") ?: "unknown";
-                if (!streq_ptr(state, last)) {
-                        fprintf(stderr, tty ? "\r\033[K%s: %s" : "%s: %s\n", name, state);
-                        free(last);
-                        last = strdup(state);
-                }
-                if (streq(state, "active") || streq(state, "unknown")) {
-                        if (tty)
-                                fputc('\n', stderr);
+                if (cli_sandbox_progress(j, &p) < 0)
+                        return cli_error(CLI_EXIT_FAILURE, "the gateway's answer for sandbox '%s' has no state", name);
+                if (p.untracked) {
+                        fprintf(stderr, "%s: state unknown (the gateway cannot see systemd), not waiting\n", name);
                         return 0;
                 }
-                if (streq(state, "failed") || now_usec(CLOCK_MONOTONIC) > deadline) {
-                        if (tty)
-                                fputc('\n', stderr);
-                        return cli_error(CLI_EXIT_FAILURE, "sandbox '%s' did not become active (%s): see 'openshell sandbox logs %s' "
-                                         "and 'systemctl status openshell-sandbox@%s'", name, state, name, name);
+                if (tty) {
+                        fprintf(stderr, "%s%s: [%d/%d] %s%s%s (%llus)\n", drawn ? "\033[A\r\033[K" : "", name, (int) p.stage,
+                                (int) CLI_STAGE_AGENT, cli_stage_to_string(p.stage), p.stage < CLI_STAGE_AGENT ? ", " : "",
+                                p.stage < CLI_STAGE_AGENT ? next_wait(&p, j) : "",
+                                (unsigned long long) (elapsed / USEC_PER_SEC));
+                        drawn = true;
+                } else
+                        for (; shown < p.stage; shown++)
+                                fprintf(stderr, "%s: %s\n", name, cli_stage_to_string(shown + 1));
+                if (p.stage == CLI_STAGE_AGENT && !p.failed)
+                        return 0;
+                if (p.failed || elapsed > timeout) {
+                        if (p.failed)
+                                snprintf(why, sizeof(why), "the %s unit failed", p.failed);
+                        else
+                                snprintf(why, sizeof(why), "still %s after %llus (--timeout)", next_wait(&p, j),
+                                         (unsigned long long) (timeout / USEC_PER_SEC));
+                        return wait_failed(name, &p, why);
                 }
                 (void) usleep(CLI_WAIT_POLL_USEC);
         }
@@ -163,14 +297,12 @@ static int sandbox_wait_active(CliContext *ctx, const char *name) {
 static int sandbox_create(CliContext *ctx, int argc, char **argv) {
         _cleanup_json_ cJSON *req = cJSON_CreateObject(), *resp = NULL;
         cJSON *spec = req ? cJSON_AddObjectToObject(req, "spec") : NULL, *cmd;
-        bool wait = true;
+        CreateOptions o = { .wait = true, .timeout = CLI_WAIT_TIMEOUT_USEC };
         int r;
 
         if (!spec)
                 return cli_error(CLI_EXIT_FAILURE, "out of memory");
-        const char *name = NULL;
-
-        r = create_parse(argc, argv, req, spec, &wait, &name);
+        r = create_parse(argc, argv, req, spec, &o);
         if (r != 0)
                 return r;
         if (optind < argc) {
@@ -178,14 +310,14 @@ static int sandbox_create(CliContext *ctx, int argc, char **argv) {
                 for (int i = optind; cmd && i < argc; i++)
                         cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
         }
-        if (!cJSON_AddStringToObject(spec, "name", name))
+        if (!cJSON_AddStringToObject(spec, "name", o.name))
                 return cli_error(CLI_EXIT_FAILURE, "out of memory");
         r = cli_call(ctx, "POST", "/v1/sandboxes", req, &resp, "cannot create the sandbox");
         if (r != 0)
                 return r;
-        fprintf(stderr, "%s: created\n", name);
-        if (wait) {
-                r = sandbox_wait_active(ctx, name);
+        fprintf(stderr, "%s: created\n", o.name);
+        if (o.wait) {
+                r = sandbox_wait_ready(ctx, o.name, o.timeout);
                 if (r != 0)
                         return r;
         }
@@ -420,8 +552,9 @@ static int sandbox_logs(CliContext *ctx, int argc, char **argv) {
 }
 
 const CliVerb cli_sandbox_verbs[] = {
-        { "create", sandbox_create, "NAME --image IMAGE [--provider P]... [--policy FILE] [--env K=V]... [--no-start] [--no-wait] [-- COMMAND...]",
-          "Create a sandbox and start it, showing its progress" },
+        { "create", sandbox_create,
+          "NAME --image IMAGE [--provider P]... [--policy FILE] [--env K=V]... [--no-start] [--no-wait] [--timeout DURATION] [-- COMMAND...]",
+          "Create a sandbox and start it, showing its stages until the agent is ready (default timeout 120s)" },
         { "list", sandbox_list, "[-o json]", "List sandboxes" },
         { "get", sandbox_get, "NAME [-o json]", "Show a sandbox" },
         { "delete", sandbox_delete, "NAME", "Stop and delete a sandbox with everything it owns" },

@@ -20,6 +20,7 @@ typedef enum CliExit {
         CLI_EXIT_UNAVAILABLE = 5, /* gateway unreachable, TLS failure, systemd error (502/503) */
         CLI_EXIT_DENIED = 6,      /* 403 */
         CLI_EXIT_INVALID = 7,     /* 400: the gateway rejected the input */
+        CLI_EXIT_NOT_READY = 8,   /* create: a sandbox unit failed, or the sandbox was not ready in time */
         CLI_EXIT_RELAY = 255,
 } CliExit;
 
@@ -98,6 +99,31 @@ int cli_call(CliContext *ctx, const char *method, const char *path, const cJSON 
 void cli_print_json(const cJSON *j);
 const char *cli_json_str(const cJSON *j, const char *key) _pure_;
 void cli_print_table(const char *const *headers, size_t n_cols, char ***rows, size_t n_rows);
+
+/* cli-sandbox.c: the stages "sandbox create" shows while the sandbox comes up, in order. */
+typedef enum CliStage {
+        CLI_STAGE_CREATED, /* the record exists, nothing runs yet */
+        CLI_STAGE_NETWORK, /* openshell-sbx-NAME-network.service is active */
+        CLI_STAGE_VOLUME,  /* openshell-tls-NAME-volume.service is active */
+        CLI_STAGE_PROXY,   /* the proxy is ready: openshell-proxy-NAME.service is active */
+        CLI_STAGE_AGENT,   /* the agent is ready: its unit is active and, with a gateway, its session is up */
+        _CLI_STAGE_MAX,
+        _CLI_STAGE_INVALID = -EINVAL,
+} CliStage;
+
+typedef struct CliProgress {
+        CliStage stage;      /* the last stage reached (a later one implies the earlier ones) */
+        const char *failed;  /* the first failed unit: "network", "volume", "proxy", "agent", or "sandbox" for the
+                              * umbrella unit; NULL while nothing failed. Points into the JSON. */
+        bool untracked;      /* "state" is "unknown": the gateway cannot see systemd, nothing to follow */
+        bool wants_session;  /* the agent's readiness includes its gateway session */
+} CliProgress;
+
+/* "created", "network ready", "volume ready", "proxy ready", "agent ready". */
+const char *cli_stage_to_string(CliStage s) _const_;
+/* What a GET /v1/sandboxes/NAME answer says about the stages. A record without "units" (an older
+ * gateway) counts as ready when its "state" is active. -EINVAL when j is not a sandbox record. */
+int cli_sandbox_progress(const cJSON *j, CliProgress *ret);
 
 /* cli-relay.c */
 int cli_sandbox_exec(CliContext *ctx, int argc, char **argv);

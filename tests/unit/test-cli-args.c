@@ -43,6 +43,9 @@ TEST(usage_errors_exit_2) {
         ASSERT_EQ(RUN("openshell", "sandbox", "create", "demo"), CLI_EXIT_USAGE); /* no --image */
         ASSERT_EQ(RUN("openshell", "sandbox", "create", "--image", "x"), CLI_EXIT_USAGE); /* no NAME */
         ASSERT_EQ(RUN("openshell", "sandbox", "create", "demo", "--image", "x", "--env", "NOEQUALS"), CLI_EXIT_USAGE);
+        ASSERT_EQ(RUN("openshell", "sandbox", "create", "demo", "--image", "x", "--timeout", "0"), CLI_EXIT_USAGE);
+        ASSERT_EQ(RUN("openshell", "sandbox", "create", "demo", "--image", "x", "--timeout", "soon"), CLI_EXIT_USAGE);
+        ASSERT_EQ(RUN("openshell", "sandbox", "create", "demo", "--image", "x", "--timeout"), CLI_EXIT_USAGE);
         ASSERT_EQ(RUN("openshell", "sandbox", "exec", "demo"), CLI_EXIT_USAGE); /* no command */
         ASSERT_EQ(RUN("openshell", "sandbox", "exec", "demo", "--env", "1X=y", "--", "true"), CLI_EXIT_USAGE);
         ASSERT_EQ(RUN("openshell", "sandbox", "exec", "demo", "--workdir", "rel", "--", "true"), CLI_EXIT_USAGE);
