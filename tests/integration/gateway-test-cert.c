@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: certificates the gateway must reject, which generate-certs never makes.
  *   gateway-test-cert expired CA_DIR OUT_DIR CN   a client certificate from CA_DIR's CA, validity in the past
- *   gateway-test-cert sandbox CA_DIR OUT_DIR NAME the certificate sandbox NAME gets at create time */
+ *   gateway-test-cert sandbox CA_DIR OUT_DIR NAME the certificates sandbox NAME gets at create time (the
+ *                                                 proxy's tls.crt/tls.key, the agent's agent.crt/agent.key) */
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>

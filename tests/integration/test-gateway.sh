@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Integration test: the real openshell-gateway in foreground mode on loopback, driven with curl and the
-# certificates it generates. The mTLS accept/reject matrix, the callback listener's narrower routes, and a
-# policy watch that returns when the policy is set.
+# certificates it generates. The mTLS accept/reject matrix, the callback listener's narrower routes, the
+# agent certificate's narrow reach (health and its own session only; the proxy's certificate opens no
+# session), GET's session field, and a policy watch that returns when the policy is set.
 # Usage: test-gateway.sh PATH-TO-openshell-gateway PATH-TO-gateway-test-cert. TAP output; 77 without curl.
 set -u
 
@@ -67,7 +68,7 @@ fi
 admin() { curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$TLS/client.crt" --key "$TLS/client.key" "$@" 2>&1; }
 as_sandbox() { local d=$1; shift; curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$d/tls.crt" --key "$d/tls.key" "$@" 2>&1; }
 
-echo "1..24"
+echo "1..33"
 
 # 1. accepted with the CLI certificate
 out=$(admin "$API/v1/health")
@@ -120,7 +121,58 @@ expect "callback listener refuses administrative routes" "$out" '"error":"forbid
 out=$(as_sandbox "$DEMO" -X PUT --data '{"policy":{"version":1}}' "$API/v1/sandboxes/demo/policy")
 expect "sandbox cannot set policy" "$out" '"error":"forbidden"'
 
-# 13. policy watch returns once the policy is set
+# 13-21. the agent's certificate (CN=agent:NAME, the only one mounted into the agent): health and its own
+# relay session, nothing else; the proxy's certificate (CN=sandbox:NAME) no longer opens the session.
+as_agent() { local d=$1; shift; curl -sS --max-time 30 --cacert "$TLS/ca.crt" --cert "$d/agent.crt" --key "$d/agent.key" "$@" 2>&1; }
+out=$(as_agent "$DEMO" "$CB/v1/health")
+expect "agent certificate accepted, identity agent:demo" "$out" '"identity":"agent:demo"'
+out=$(as_agent "$DEMO" "$CB/v1/sandboxes/demo/credentials")
+expect "agent certificate: credentials refused (403 forbidden)" "$out" '"error":"forbidden"'
+out="$(as_agent "$DEMO" -o /dev/null -w '%{http_code}' "$CB/v1/sandboxes/demo/credentials") $(as_agent "$DEMO" -o /dev/null -w '%{http_code}' "$API/v1/sandboxes/demo/credentials")"
+check "... on both listeners" "$out" "403 403"
+codes=
+for path in /v1/sandboxes/demo/policy /v1/sandboxes/demo/inference /v1/sandboxes/demo "/v1/sandboxes/demo/policy?watch=0"; do
+        codes+="$(as_agent "$DEMO" -o /dev/null -w '%{http_code}' "$CB$path") "
+done
+check "agent certificate: policy, inference route, record, watch all 403" "$codes" "403 403 403 403 "
+
+# session: GET .../session with the upgrade, over real mTLS; prints the status line, holds it HOLD seconds
+session() {
+        python3 - "$TLS/ca.crt" "$1" "$2" "$3" "${4:-0}" <<'PY'
+import socket, ssl, sys, time
+ca, cert, key, url, hold = sys.argv[1:6]
+host, port = url.split("//")[1].split("/")[0].split(":")
+path = "/" + url.split("//")[1].split("/", 1)[1]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.load_cert_chain(cert, key)
+s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10), server_hostname="localhost")
+s.sendall(("GET %s HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: openshell-relay/1\r\n\r\n" % path).encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    b = s.recv(4096)
+    if not b:
+        break
+    head += b
+print(head.split(b"\r\n")[0].decode(), head.split(b"\r\n\r\n", 1)[-1].decode(errors="replace").strip(), flush=True)
+time.sleep(float(hold))
+PY
+}
+out=$(session "$DEMO/tls.crt" "$DEMO/tls.key" "$CB/v1/sandboxes/demo/session")
+expect "the proxy's certificate cannot open the session (403)" "$out" "HTTP/1.1 403 Forbidden"
+out=$(session "$OTHER/agent.crt" "$OTHER/agent.key" "$CB/v1/sandboxes/demo/session")
+expect "another sandbox's agent cannot open demo's session (403)" "$out" "HTTP/1.1 403 Forbidden"
+session "$DEMO/agent.crt" "$DEMO/agent.key" "$CB/v1/sandboxes/demo/session" 3 >"$WORK/session.out" &
+SESSION_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/session.out" ] && break; sleep 0.05; done
+out="$(cat "$WORK/session.out") / $(admin "$API/v1/sandboxes/demo")"
+expect "the agent's own certificate opens the session (101)" "$out" 'HTTP/1.1 101 Switching Protocols'
+expect "... and GET reports it: \"session\":true" "$out" '"session":true'
+wait $SESSION_PID
+out=$(admin "$API/v1/sandboxes/demo")
+expect "the session gone: \"session\":false, units unknown without systemd" "$out" \
+        '"state":"unknown","units":{"network":"unknown","volume":"unknown","proxy":"unknown","agent":"unknown"},"session":false'
+
+# 22-24. policy watch returns once the policy is set
 as_sandbox "$DEMO" "$CB/v1/sandboxes/demo/policy?watch=1&timeout=50" >"$WORK/watch.out" &
 WATCH_PID=$!
 # The watch is parked before the set: a watch on the current revision does not return by itself.
@@ -131,16 +183,16 @@ expect "administrator sets the policy (revision 2)" "$out" '"revision":2'
 wait $WATCH_PID
 expect "watch returned with the new revision" "$(cat "$WORK/watch.out")" '"revision":2,"changed":true'
 
-# 16. providers: secrets only to the owning sandbox
+# 25. providers: secrets only to the owning sandbox
 admin -X POST --data '{"name":"openai","type":"openai","credentials":{"OPENAI_API_KEY":"sk-test-123"}}' "$API/v1/providers" >/dev/null
 out=$(admin "$API/v1/providers")
 case "$out" in *sk-test-123*) fail "provider list hides secrets" "$out" ;; *) ok "provider list hides secrets" ;; esac
 
-# 17. bad input gets a JSON error
+# 26. bad input gets a JSON error
 out=$(admin -X POST --data '{"spec":' "$API/v1/sandboxes")
 expect "malformed JSON gets invalid_json" "$out" '"error":"invalid_json"'
 
-# 18-20. limits: every one answered with its JSON error
+# 27-29. limits: every one answered with its JSON error
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 out=$(admin -H "X-Big: $big" "$API/v1/health")
 expect "head over MaxHeaderBytes= gets 431" "$out" '"error":"header_too_large"'
@@ -150,11 +202,11 @@ expect "body over MaxBodyBytes= gets 413" "$out" '"error":"payload_too_large"'
 out=$(admin -X POST -H "Transfer-Encoding: chunked" --data-binary '{}' "$API/v1/providers")
 expect "chunked body gets 411" "$out" '"error":"length_required"'
 
-# 21. keep-alive: two requests on one connection
+# 30. keep-alive: two requests on one connection
 out=$(admin -w '%{num_connects}\n' -o /dev/null "$API/v1/health" -o /dev/null "$API/v1/health")
 [ "$out" = $'1\n0' ] && ok "second request reuses the connection" || fail "keep-alive" "$out"
 
-# 22. pipelining: 300 requests in one write, 300 answers in order
+# 31. pipelining: 300 requests in one write, 300 answers in order
 out=$(python3 - "$TLS" "$API_PORT" <<'PY'
 import socket, ssl, sys
 tls, port = sys.argv[1], int(sys.argv[2])
@@ -173,7 +225,7 @@ PY
 )
 [ "$out" = 300 ] && ok "300 pipelined requests answered" || fail "pipelining" "$out"
 
-# 23-24. deleting a sandbox ends its parked watches with 404
+# 32-33. deleting a sandbox ends its parked watches with 404
 as_sandbox "$OTHER" "$CB/v1/sandboxes/other/policy?watch=1&timeout=50" >"$WORK/watch2.out" &
 WATCH_PID=$!
 sleep 0.3

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Integration test: openshell-proxy in gateway mode against the real openshell-gateway (foreground, its own
 # generated certificates) on loopback. The proxy fetches policy, credentials and inference route with the
-# sandbox's client certificate and follows the policy watch. No timing assertions: every "eventually"
-# is a bounded number of retries. Usage: test-proxy-gateway.sh PROXY GATEWAY. TAP; 77 without curl/python3.
+# sandbox's client certificate (never the agent's, which the gateway refuses) and follows the policy
+# watch. No timing assertions: every "eventually" is a bounded number of retries.
+# Usage: test-proxy-gateway.sh PROXY GATEWAY. TAP; 77 without curl/python3.
 set -u
 
 PROXY=${1:?usage: test-proxy-gateway.sh PROXY GATEWAY}
@@ -102,7 +103,7 @@ start_proxy() {
 }
 through() { curl -sS --max-time 10 -x "http://127.0.0.1:$PX" "$@"; }
 
-echo "1..18"
+echo "1..20"
 
 # 1-3: start in gateway mode with the deny-all revision 1; the first fetch applies it.
 start_proxy demo "$DEMO" || { echo "Bail out! proxy did not start"; cat "$WORK/proxy-demo.log"; exit 1; }
@@ -165,7 +166,20 @@ until_out 100 "Gateway answered 403" cat "$WORK/proxy-demo.log"
 out=$(through -w ' %{http_code}' "http://127.0.0.1:$UP/wrong-identity")
 expect "wrong identity: refused by the gateway, everything denied" "$out" ' 403'
 
-# 15-16: a revision the proxy cannot accept (written behind the gateway's back, as a newer gateway might
+# 15-16: the agent's own certificate (CN=agent:demo, what the agent container holds) is no proxy identity:
+# no policy, no credentials from the gateway, so nothing in the agent can fetch them either.
+mkdir -p "$WORK/agent-as-proxy"
+cp "$DEMO/agent.crt" "$WORK/agent-as-proxy/tls.crt"
+cp "$DEMO/agent.key" "$WORK/agent-as-proxy/tls.key"
+start_proxy demo "$WORK/agent-as-proxy"
+until_out 100 "Gateway answered 403" cat "$WORK/proxy-demo.log"
+expect "the agent's certificate fetches no policy (403 from the gateway)" "$out" "Gateway answered 403"
+creds() { curl -sS --max-time 10 --cacert "$TLS/ca.crt" --cert "$1" --key "$2" -w ' %{http_code}' "$CB/v1/sandboxes/demo/credentials" 2>&1 | tr -d '\n'; }
+out="$(creds "$DEMO/tls.crt" "$DEMO/tls.key") / $(creds "$DEMO/agent.crt" "$DEMO/agent.key")"
+check "credentials: the proxy's certificate gets them, the agent's 403" "${out//$KEY/KEY}" \
+        '{"credentials":{"OPENAI_API_KEY":"KEY"}} 200 / {"error":"forbidden","message":"Not available on the sandbox-facing listener, or not for this identity"} 403'
+
+# 17-18: a revision the proxy cannot accept (written behind the gateway's back, as a newer gateway might
 # serve it) is rejected and the last good policy — here the local file — stays.
 printf '%s' "$ALLOW" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["policy"]))' >"$WORK/local.json"
 printf '{"revision": 99, "policy": {"version": 1, "network_policies": {"x": {"endpoints": [{"host": "a", "port": 0}]}}}}\n' \
@@ -176,7 +190,7 @@ expect "invalid revision rejected with the reason" "$out" "Gateway policy revisi
 out=$(through -w ' %{http_code}' "http://127.0.0.1:$UP/kept")
 expect "the last good policy stays" "$out" '"path": "/kept"'
 
-# 17-18: an unreachable gateway: deny all without a local policy, the local policy with one.
+# 19-20: an unreachable gateway: deny all without a local policy, the local policy with one.
 CB="https://127.0.0.2:$(free_port)"
 start_proxy demo "$DEMO"
 out=$(through -w ' %{http_code}' "http://127.0.0.1:$UP/unreachable")

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Integration test of the relay on loopback: the real openshell-gateway in foreground mode with the
 # certificates it generates, an openshell-sandbox supervisor (a normal process, not PID 1) that dials the
-# callback listener with the sandbox's own certificate, and the openshell CLI running commands through
-# the gateway: stdout, stderr, exit codes, stdin, env propagation, a pty, upload/download, and the
-# identity checks on the session and exec routes.
+# callback listener with the sandbox's agent certificate (CN=agent:NAME), and the openshell CLI running
+# commands through the gateway: stdout, stderr, exit codes, stdin, env propagation, a pty,
+# upload/download, and the identity checks on the session and exec routes.
 # Usage: test-relay.sh GATEWAY SUPERVISOR CLI. TAP output; 77 without curl/python3.
 set -u
 
@@ -63,7 +63,7 @@ if ! wait_port 127.0.0.1 "$API_PORT" || ! wait_port 127.0.0.2 "$CB_PORT"; then
         echo "1..1"; fail "gateway starts" "$(cat "$WORK/gateway.log")"; exit 1
 fi
 
-echo "1..26"
+echo "1..29"
 
 # 1-2. the CLI learns the gateway; a sandbox record with its own certificate
 out=$("$CLI" gateway add local "https://127.0.0.1:$API_PORT" --tls-dir "$TLS" 2>&1)
@@ -77,17 +77,21 @@ out=$("$CLI" sandbox exec demo -- true 2>&1); rc=$?
 expect "exec without a session says why" "$out" "no supervisor session"
 check "exec without a session exits 5" "$rc" 5
 
-# 4-5. the session routes check identities: another sandbox's certificate, the admin's
+# 4-6. the session routes check identities: only demo's agent certificate (CN=agent:demo) opens demo's
+# session; not another sandbox's agent, not demo's proxy certificate (it fetches credentials and is never
+# in the agent), not the administrator
 ST=$STATE/sandboxes
 up() { curl -sS --max-time 10 --cacert "$TLS/ca.crt" -H 'Connection: Upgrade' -H 'Upgrade: openshell-relay/1' "$@" 2>&1; }
-out=$(up --cert "$ST/other/tls/tls.crt" --key "$ST/other/tls/tls.key" "https://127.0.0.2:$CB_PORT/v1/sandboxes/demo/session")
-expect "another sandbox cannot open demo's session" "$out" '"error":"forbidden"'
+out=$(up --cert "$ST/other/tls/agent.crt" --key "$ST/other/tls/agent.key" "https://127.0.0.2:$CB_PORT/v1/sandboxes/demo/session")
+expect "another sandbox's agent cannot open demo's session" "$out" '"error":"forbidden"'
+out=$(up --cert "$ST/demo/tls/tls.crt" --key "$ST/demo/tls/tls.key" "https://127.0.0.2:$CB_PORT/v1/sandboxes/demo/session")
+expect "demo's proxy certificate cannot open demo's session" "$out" '"error":"forbidden"'
 out=$(up --cert "$TLS/client.crt" --key "$TLS/client.key" "https://127.0.0.2:$CB_PORT/v1/sandboxes/demo/session")
 expect "the administrator cannot open a sandbox session" "$out" '"error":"forbidden"'
 
-# The supervisor, as the agent container would run it (here as a normal process).
+# The supervisor, as the agent container runs it (here as a normal process), with the agent's certificate.
 export OPENSHELL_ENDPOINT=https://127.0.0.2:$CB_PORT OPENSHELL_SANDBOX=demo
-export OPENSHELL_TLS_CA=$ST/demo/tls/ca.crt OPENSHELL_TLS_CERT=$ST/demo/tls/tls.crt OPENSHELL_TLS_KEY=$ST/demo/tls/tls.key
+export OPENSHELL_TLS_CA=$ST/demo/tls/ca.crt OPENSHELL_TLS_CERT=$ST/demo/tls/agent.crt OPENSHELL_TLS_KEY=$ST/demo/tls/agent.key
 export HTTP_PROXY=http://10.213.0.2:3128 SSL_CERT_FILE=/etc/openshell-tls/ca/ca-bundle.crt
 "$SUPERVISOR" --no-workload >"$WORK/supervisor.log" 2>&1 &
 SUP_PID=$!
@@ -97,9 +101,13 @@ for _ in $(seq 200); do
         sleep 0.05
 done
 
-# 6. a sandbox certificate cannot exec
+# 7-9. the session is up (GET says so); neither sandbox certificate can exec
+out=$("$CLI" sandbox get demo -o json 2>&1 | tr -d ' \t\n')
+expect "GET reports the supervisor's session" "$out" '"session":true'
 out=$(up --cert "$ST/demo/tls/tls.crt" --key "$ST/demo/tls/tls.key" -X POST "https://127.0.0.1:$API_PORT/v1/sandboxes/demo/exec")
-expect "a sandbox certificate cannot exec" "$out" '"error":"forbidden"'
+expect "a sandbox's proxy certificate cannot exec" "$out" '"error":"forbidden"'
+out=$(up --cert "$ST/demo/tls/agent.crt" --key "$ST/demo/tls/agent.key" -X POST "https://127.0.0.1:$API_PORT/v1/sandboxes/demo/exec")
+expect "a sandbox's agent certificate cannot exec" "$out" '"error":"forbidden"'
 
 # 7-9. stdout, stderr and the exit code, separately
 "$CLI" sandbox exec demo -- sh -c 'echo out; echo err >&2; exit 3' >"$WORK/out" 2>"$WORK/err"; rc=$?

@@ -61,7 +61,10 @@ for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.2/$CB_PORT") 2>/dev/null && b
 echo "1..5"
 "$CLI" gateway add local "https://127.0.0.1:$API_PORT" --tls-dir "$WORK/state/tls" >/dev/null
 "$CLI" sandbox create bb --image localhost/busybox:latest --no-start >/dev/null 2>&1
-cp "$WORK/state/sandboxes/bb/tls/"* "$ROOT/etc/openshell/tls/client/"
+# As the agent container mounts them: the CA, and the supervisor's own certificate (never the proxy's).
+cp "$WORK/state/sandboxes/bb/tls/ca.crt" "$ROOT/etc/openshell/tls/client/"
+cp "$WORK/state/sandboxes/bb/tls/agent.crt" "$ROOT/etc/openshell/tls/client/tls.crt"
+cp "$WORK/state/sandboxes/bb/tls/agent.key" "$ROOT/etc/openshell/tls/client/tls.key"
 
 env -i OPENSHELL_ENDPOINT="https://127.0.0.2:$CB_PORT" OPENSHELL_SANDBOX=bb \
         OPENSHELL_TLS_CA=/etc/openshell/tls/client/ca.crt OPENSHELL_TLS_CERT=/etc/openshell/tls/client/tls.crt \
