@@ -167,10 +167,15 @@ int landlock_load_policy(const char *path) {
         fd = landlock_ruleset_create(&paths);
         if (fd == -EBADF)
                 return -EBADF;
-        if (fd == -EOPNOTSUPP && !paths.hard_requirement) {
-                log_warning("The kernel has no Landlock: filesystem_policy of '%s' is not enforced (best_effort).", path);
+        /* EPERM: a seccomp filter around us (an outer container) refuses the Landlock system calls. */
+        if (IN_SET(fd, -EOPNOTSUPP, -EPERM) && !paths.hard_requirement) {
+                log_warning("Landlock is not available here (%s): filesystem_policy of '%s' is not enforced (best_effort).",
+                            fd == -EPERM ? "refused by a seccomp filter" : "the kernel has none", path);
                 return -EBADF;
         }
+        if (fd == -EPERM)
+                return log_error_errno(fd, "Landlock is refused here (a seccomp filter denies its system calls) and "
+                                       "'%s' requires it (landlock.compatibility: hard_requirement).", path);
         if (fd < 0)
                 return log_error_errno(fd, "Failed to set up Landlock for '%s': %m", path);
         log_info("Landlock: %zu read-only and %zu read-write path(s) enforced on every child (ABI %d).",

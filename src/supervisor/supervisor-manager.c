@@ -131,9 +131,10 @@ static int manager_forward_cb(sd_event_source *s, const struct signalfd_siginfo 
                 (void) kill(m->workload_pid, (int) si->ssi_signo);
                 return 0;
         }
-        /* No workload (or it is gone): the signal is for us. */
+        /* No workload (or it is gone): the signal is for us. SIGTERM is how systemd and Podman stop the
+         * sandbox: a clean stop, exit 0, so the agent unit does not end up "failed". */
         log_info("Received signal %u, exiting.", si->ssi_signo);
-        return sd_event_exit(m->event, 128 + (int) si->ssi_signo);
+        return sd_event_exit(m->event, si->ssi_signo == SIGTERM ? 0 : 128 + (int) si->ssi_signo);
 }
 
 static int manager_setup_signals(Manager *m) {

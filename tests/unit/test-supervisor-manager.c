@@ -13,17 +13,26 @@
 
 extern char **environ;
 
-/* Runs a Manager with "sh -c script" in a child whose stdout is a pipe; returns the child's pid. */
+/* Runs a Manager with "sh -c script" (NULL: no workload) in a child whose stdout is a pipe; returns the
+ * child's pid. The child blocks the stop signals first, so one sent early stays pending for the Manager. */
 static pid_t run_manager(const char *script, int *ret_stdout) {
         int p[2];
         pid_t pid;
 
+        sigset_t ss, old;
+
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -1;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGHUP);
+        sigprocmask(SIG_BLOCK, &ss, &old);
         pid = fork();
+        if (pid != 0)
+                sigprocmask(SIG_SETMASK, &old, NULL);
         if (pid == 0) {
                 char *argv[] = { (char *) "sh", (char *) "-c", (char *) script, NULL };
-                ManagerConfig c = { .workload_argv = argv, .base_env = environ, .landlock_fd = -EBADF };
+                ManagerConfig c = { .workload_argv = script ? argv : NULL, .base_env = environ, .landlock_fd = -EBADF };
                 Manager *m = NULL;
                 int r;
 
@@ -78,6 +87,20 @@ TEST(signal_without_trap_gives_128_plus) {
 
         ASSERT_TRUE(pid > 0);
         ASSERT_EQ(read(out, buf, 6), 6);
+        ASSERT_EQ(kill(pid, SIGHUP), 0);
+        ASSERT_EQ(wait_code(pid), 128 + SIGHUP);
+}
+
+TEST(no_workload_sigterm_is_a_clean_stop) {
+        _cleanup_close_ int out = -EBADF, out2 = -EBADF;
+        pid_t pid = run_manager(NULL, &out);
+
+        /* How systemd and Podman stop a sandbox without a workload: exit 0, not a failed unit. */
+        ASSERT_TRUE(pid > 0);
+        ASSERT_EQ(kill(pid, SIGTERM), 0);
+        ASSERT_EQ(wait_code(pid), 0);
+        pid = run_manager(NULL, &out2);
+        ASSERT_TRUE(pid > 0);
         ASSERT_EQ(kill(pid, SIGHUP), 0);
         ASSERT_EQ(wait_code(pid), 128 + SIGHUP);
 }
