@@ -301,7 +301,8 @@ static bool gateway_host_is_valid(const char *h) {
                 return inet_pton(AF_INET, h, buf) == 1 && !streq(h, "0.0.0.0");
         for (const char *p = h;; p++) {
                 if (*p == '.' || *p == 0) {
-                        if (label == 0 || p[-1] == '-' || p[-label] == '-')
+                        /* *(p - label), not p[-label]: negating a size_t wraps (UB in the pointer sum). */
+                        if (label == 0 || p[-1] == '-' || *(p - label) == '-')
                                 return false;
                         if (*p == 0)
                                 return true;

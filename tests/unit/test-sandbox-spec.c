@@ -169,6 +169,10 @@ static const struct {
         { "{" MIN_FIELDS ",\"gateway\":\"http://bad_host:80\"}", "'bad_host' is not a valid host name" },
         { "{" MIN_FIELDS ",\"gateway\":\"http://[::1:80\"}", "unterminated IPv6 address" },
         { "{" MIN_FIELDS ",\"gateway\":\"http://[nothex]:80\"}", "'[nothex]' is not a valid host name" },
+        /* A label may not start or end with '-' (fuzz-sandbox-spec found the check's pointer arithmetic UB). */
+        { "{" MIN_FIELDS ",\"gateway\":\"http://gw.-a:80\"}", "'gw.-a' is not a valid host name" },
+        { "{" MIN_FIELDS ",\"gateway\":\"http://-gw:80\"}", "'-gw' is not a valid host name" },
+        { "{" MIN_FIELDS ",\"gateway\":\"http://gw-.a:80\"}", "'gw-.a' is not a valid host name" },
         { "{" MIN_FIELDS ",\"gateway\":\"https://gw:443\"}", "gateway: https:// requires tls" },
         { "{" MIN_FIELDS ",\"gateway\":\"http://gw:80\",\"tls\":{\"ca\":\"/a\",\"cert\":\"/b\",\"key\":\"/c\"}}",
           "gateway: must be https:// when tls is set" },
