@@ -14,8 +14,9 @@
 static int endpoint_split_host(const char *s, RelayEndpoint *e, const char **ret_rest) {
         const char *end;
         size_t n;
+        bool v6 = *s == '[';
 
-        if (*s == '[') {
+        if (v6) {
                 end = strchr(s, ']');
                 if (!end)
                         return -EINVAL;
@@ -31,6 +32,9 @@ static int endpoint_split_host(const char *s, RelayEndpoint *e, const char **ret
         memcpy(e->host, s, n);
         e->host[n] = 0;
         if (string_has_cc(e->host, NULL) || strpbrk(e->host, " @?#[]"))
+                return -EINVAL;
+        /* Brackets hold an IPv6 literal and nothing else ("[/x]" is no host). */
+        if (v6 && inet_pton(AF_INET6, e->host, &(struct in6_addr) {}) != 1)
                 return -EINVAL;
         *ret_rest = end;
         return 0;

@@ -26,7 +26,9 @@ TEST(endpoint_invalid) {
         RelayEndpoint e;
         const char *bad[] = { "", "ftp://h:1", "https://", "https://:1", "https://h:0", "https://h:65536", "https://h:x",
                               "https://h:1/path", "https://u@h:1", "https://[::1", "https://h:1?q", "h:1",
-                              "https://h:123456789" };
+                              "https://h:123456789",
+                              /* Found by fuzz-relay-proto: brackets around something that is no IPv6 address. */
+                              "http://[/1]:1", "https://[gw]:1", "https://[]:1" };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 if (relay_endpoint_parse(bad[i], &e) != -EINVAL)
