@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "fd-util.h"
@@ -66,4 +67,24 @@ ssize_t loop_read(int fd, void *buf, size_t n) {
                 done += (size_t) k;
         }
         return (ssize_t) done;
+}
+
+int rlimit_nofile_raise(uint64_t *ret_limit) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return -errno;
+        if (rl.rlim_cur < rl.rlim_max) {
+                struct rlimit raised = { .rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max };
+
+                if (setrlimit(RLIMIT_NOFILE, &raised) < 0) {
+                        if (ret_limit)
+                                *ret_limit = (uint64_t) rl.rlim_cur;
+                        return -errno;
+                }
+                rl = raised;
+        }
+        if (ret_limit)
+                *ret_limit = (uint64_t) rl.rlim_cur;
+        return 0;
 }

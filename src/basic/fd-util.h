@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -33,3 +34,8 @@ int fd_cloexec(int fd, bool cloexec);
 int loop_write(int fd, const void *buf, size_t n);
 /* Reads up to n bytes, retrying on EINTR until EOF or n bytes; returns bytes read or negative errno. */
 ssize_t loop_read(int fd, void *buf, size_t n);
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit, for a daemon that holds a socket per client (and never
+ * uses select(), which breaks above FD_SETSIZE). *ret_limit gets the soft limit in force afterwards.
+ * Returns 0 or negative errno (the limit is then unchanged). */
+int rlimit_nofile_raise(uint64_t *ret_limit);
