@@ -386,6 +386,7 @@ static int check_exchange_done(Conn *c) {
         http_parser_next(c->req_parser);
         http_parser_next(c->resp_parser);
         c->state = CONN_REQUEST;
+        c->head_started = now_usec(CLOCK_MONOTONIC); /* a pipelined head may wait in c->in */
         return 0;
 }
 

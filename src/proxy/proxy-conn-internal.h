@@ -50,7 +50,8 @@ struct Conn {
         uint16_t tunnel_port;
         char client[INET6_ADDRSTRLEN + 8];
         unsigned n_requests;
-        size_t head_bytes; /* bytes of the request head parsed so far */
+        size_t head_bytes;   /* bytes of the request head parsed so far */
+        usec_t head_started; /* its first byte (the accept, for the first request): HandshakeTimeoutSec= */
 
         /* The current exchange. */
         bool active;

@@ -35,7 +35,7 @@ static void tls_ready(TlsConn *t, void *userdata) {
                 return (void) conn_update(c);
         c->state = CONN_REQUEST;
         c->n_requests = 0;
-        c->last_activity = now_usec(CLOCK_MONOTONIC);
+        c->last_activity = c->head_started = now_usec(CLOCK_MONOTONIC);
         (void) conn_after(c, 0);
 }
 

@@ -196,6 +196,7 @@ int conn_respond_denied_full(Conn *c, const char *error, const char *detail, boo
         conn_exchange_reset(c);
         http_parser_next(c->req_parser);
         c->state = CONN_REQUEST;
+        c->head_started = now_usec(CLOCK_MONOTONIC); /* a pipelined head may wait in c->in */
         return 0;
 }
 
@@ -205,10 +206,11 @@ static usec_t conn_deadline(Conn *c) {
 
         switch (c->state) {
         case CONN_REQUEST:
-                /* A head in progress (or the first one) must arrive promptly; between requests we idle. */
-                return c->last_activity +
-                       (!buffer_is_empty(&c->in) || c->head_bytes > 0 || c->n_requests == 0 ? l->handshake_timeout
-                                                                                              : l->idle_timeout);
+                /* A head in progress (or the first one) must be complete within the handshake timeout of
+                 * its start, however slowly its bytes trickle in (slowloris); between requests we idle. */
+                if (!buffer_is_empty(&c->in) || c->head_bytes > 0 || c->n_requests == 0)
+                        return c->head_started + l->handshake_timeout;
+                return c->last_activity + l->idle_timeout;
         case CONN_CONNECTING:
         case CONN_TUNNEL_SETUP:
         case CONN_MITM_HANDSHAKE:
@@ -340,6 +342,8 @@ int conn_update(Conn *c) {
 }
 
 int conn_client_read(Conn *c) {
+        bool head_starts = c->state == CONN_REQUEST && c->n_requests > 0 && c->head_bytes == 0 &&
+                           buffer_is_empty(&c->in);
         ssize_t n;
 
         if (c->state == CONN_LINGER) {
@@ -364,6 +368,8 @@ int conn_client_read(Conn *c) {
                 return 0;
         }
         c->last_activity = now_usec(CLOCK_MONOTONIC);
+        if (head_starts)
+                c->head_started = c->last_activity;
         return 0;
 }
 
@@ -547,7 +553,7 @@ int conn_new(Manager *m, int fd, Conn **ret) {
         (void) buffer_init(&c->up_in, m->buffer_bytes);
         (void) buffer_init(&c->out, out_cap);
         (void) buffer_init(&c->up_out, out_cap);
-        c->last_activity = now_usec(CLOCK_MONOTONIC);
+        c->last_activity = c->head_started = now_usec(CLOCK_MONOTONIC);
         r = http_parser_new(HTTP_PARSER_REQUEST, &limits, &c->req_parser);
         if (r >= 0)
                 r = http_parser_new(HTTP_PARSER_RESPONSE, &limits, &c->resp_parser);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* openshell-proxy: the sandbox's egress sidecar. main() only parses options and wires the Manager. */
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 
 #include "alloc-util.h"
+#include "fd-util.h"
 #include "log.h"
 #include "parse-util.h"
 #include "policy.h"
@@ -171,6 +173,21 @@ static int apply_option(ProxySettings *s, int c, const char *v) {
         return 0;
 }
 
+/* Every client costs a descriptor, and one more for its upstream: a unit's or shell's soft limit (often
+ * 1024) would stop the proxy far below MaxConnections=. */
+static void raise_fd_limit(const ProxyLimits *l) {
+        uint64_t limit = 0, need = 2 * (uint64_t) l->max_connections + 64;
+        int r;
+
+        r = rlimit_nofile_raise(&limit);
+        if (r < 0)
+                log_warning_errno(r, "Cannot raise RLIMIT_NOFILE, staying at %" PRIu64 ": %m", limit);
+        if (limit < need)
+                log_warning("RLIMIT_NOFILE is %" PRIu64 ", MaxConnections=%u may need up to %" PRIu64
+                            " descriptors: connections beyond the limit wait to be accepted.",
+                            limit, l->max_connections, need);
+}
+
 static int check_policy(const char *path) {
         _cleanup_(policy_freep) Policy *p = NULL;
         _cleanup_free_ char *err = NULL;
@@ -239,6 +256,7 @@ static int run(int argc, char *argv[]) {
         r = proxy_settings_validate(&settings, &err);
         if (r < 0)
                 return log_error_errno(r, "Invalid settings: %s", err);
+        raise_fd_limit(&settings.limits);
         r = manager_new(&settings, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the proxy: %m");
