@@ -16,3 +16,12 @@ expect() { case "$2" in *"$3"*) ok "$1" ;; *) fail "$1" "expected to find: $3"$'
 expect_not() { case "$2" in *"$3"*) fail "$1" "unexpected: $3"$'\n'"in: $2" ;; *) ok "$1" ;; esac; }
 # A free TCP port on 127.0.0.1 (the kernel picks it).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# wait_tcp HOST PORT [PID]: until HOST:PORT accepts (10 s), or PID (a daemon being waited for) died.
+wait_tcp() {
+        for _ in $(seq 200); do
+                (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+                [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
+                sleep 0.05
+        done
+        return 1
+}
