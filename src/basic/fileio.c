@@ -16,6 +16,7 @@
 int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated;
         struct stat st;
         ssize_t n;
 
@@ -31,18 +32,29 @@ int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_si
         if ((uint64_t) st.st_size > max_size)
                 return -EFBIG;
 
-        /* Read one byte more than allowed to notice a file that grew after fstat(). */
-        buf = malloc(max_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = loop_read(fd, buf, max_size + 1);
-        if (n < 0)
-                return (int) n;
-        if ((size_t) n > max_size)
-                return -EFBIG;
-        buf[n] = 0;
+        /* The buffer is sized by fstat(), not by max_size (a 200-byte record must not cost a 1 MiB
+         * allocation), with one byte more to notice a file that grew meanwhile; it grows while the file does
+         * (and for files that report no size, like /proc's), never past max_size + 1. */
+        allocated = (size_t) st.st_size + 1;
+        for (;;) {
+                char *p = realloc(buf, allocated + 1); /* + the terminating NUL */
+
+                if (!p)
+                        return -ENOMEM;
+                buf = p;
+                n = loop_read(fd, buf + size, allocated - size);
+                if (n < 0)
+                        return (int) n;
+                size += (size_t) n;
+                if (size > max_size)
+                        return -EFBIG;
+                if (size < allocated)
+                        break; /* EOF */
+                allocated = allocated > (max_size + 1) / 2 ? max_size + 1 : allocated * 2;
+        }
+        buf[size] = 0;
         if (ret_size)
-                *ret_size = (size_t) n;
+                *ret_size = size;
         *ret = TAKE_PTR(buf);
         return 0;
 }
