@@ -4,7 +4,9 @@
 # The gateway's end-to-end cases (issue 4 item 7, issue 6 item 3), run once per mode by
 # test-gateway-system.sh and test-gateway-user.sh: the socket-activated gateway, a sandbox created through
 # its API whose proxy runs in gateway mode, mTLS from the agent through the proxy's forward onto the
-# narrow callback listener, a policy change enforced, DELETE leaving nothing behind, idle exit.
+# narrow callback listener with the certificate the agent has (its own, CN=agent:NAME: no secrets through
+# it, while the proxy's certificate still gets them), GET's progress fields, `openshell sandbox create`
+# following the stages, a policy change enforced, DELETE leaving nothing behind, idle exit.
 # Needs e2e.sh sourced and e2e_init called. Everything the cases create is removed by gw_cleanup.
 
 GW_API=127.0.0.1:17670
@@ -81,7 +83,17 @@ gw_forward_curl() {
         e2e_cexec "openshell-agent-$n" curl -sS -m 10 --noproxy '*' --cacert "$GW_CLIENT_DIR/ca.crt" \
                 --resolve "host.openshell.internal:8081:$p" -w '\n%{http_code}' "$@" "https://host.openshell.internal:8081$path"
 }
-gw_sandbox_cert() { echo --cert "$GW_CLIENT_DIR/tls.crt" --key "$GW_CLIENT_DIR/tls.key"; }
+# The certificate the agent container actually has mounted (the supervisor's, CN=agent:NAME).
+gw_mounted_cert() { echo --cert "$GW_CLIENT_DIR/tls.crt" --key "$GW_CLIENT_DIR/tls.key"; }
+
+# gw_proxy_curl NAME PATH: on the machine, with the proxy's own certificate (CN=sandbox:NAME, mounted into
+# the proxy only) against the callback listener, as the proxy talks to it. Body, then the status.
+gw_proxy_curl() {
+        local n=$1 path=$2 d
+        d=$(gw_state_dir)/sandboxes/$n/tls
+        e2e_as curl -sS -m 10 --cacert "$d/ca.crt" --cert "$d/tls.crt" --key "$d/tls.key" -w '\n%{http_code}' \
+                "https://$GW_CALLBACK$path"
+}
 
 gw_agent_code() { e2e_cexec "openshell-agent-$1" curl -sS -m 10 -o /dev/null -w '%{http_code}' "$2" 2>/dev/null; }
 
@@ -156,13 +168,15 @@ gw_case_create() {
         d=$(gw_state_dir)/sandboxes/$n/tls
         out=$(gw_api POST /v1/sandboxes "$(gw_create_body "$n")")
         if [ "$(gw_status "$out")" = 201 ] && grep -q "\"gateway\":\"$GW_ENDPOINT\"" <<<"$out" &&
-           grep -q "\"cert\":\"$d/tls.crt\"" <<<"$out" && grep -q "\"policy\":\"$(gw_state_dir)/sandboxes/$n/" <<<"$out"; then
-                e2e_pass "POST /v1/sandboxes: 201, gateway $GW_ENDPOINT, tls and policy filled in"
+           grep -q "\"cert\":\"$d/tls.crt\"" <<<"$out" && grep -q "\"agent_cert\":\"$d/agent.crt\"" <<<"$out" &&
+           grep -q "\"policy\":\"$(gw_state_dir)/sandboxes/$n/" <<<"$out"; then
+                e2e_pass "POST /v1/sandboxes: 201, gateway $GW_ENDPOINT, tls (proxy and agent) and policy filled in"
         else
                 e2e_fail "POST /v1/sandboxes (got: $(echo $out | cut -c1-300))"
                 return 1
         fi
-        e2e_check "the sandbox's client certificate was issued ($d/tls.crt)" tb_exec test -s "$d/tls.key"
+        e2e_check "the sandbox's client certificates were issued ($d/tls.crt, $d/agent.crt)" \
+                tb_exec test -s "$d/tls.key" -a -s "$d/agent.key"
         if gw_wait 90 gw_unit_is "openshell-sandbox@$n.service" active; then
                 e2e_pass "openshell-sandbox@$n becomes active (started by the gateway)"
         else
@@ -172,6 +186,12 @@ gw_case_create() {
         fi
         out=$(gw_api GET "/v1/sandboxes/$n")
         e2e_check "GET /v1/sandboxes/$n reports state active" grep -q '"state":"active"' <<<"$out"
+        # The agent unit is ready only once its supervisor's session is up (Notify): both show at once.
+        if grep -q '"units":{"network":"active","volume":"active","proxy":"active","agent":"active"},"session":true' <<<"$out"; then
+                e2e_pass "GET /v1/sandboxes/$n: every unit active, the supervisor's session up"
+        else
+                e2e_fail "GET /v1/sandboxes/$n: every unit active and the session up (got: $(gw_body "$out" | grep -o '"state".*' | cut -c1-200))"
+        fi
         e2e_check "the proxy runs in gateway mode (--gateway $GW_ENDPOINT)" gw_proxy_has_gateway "$n"
         if gw_wait 30 gw_proxy_journal_has "$n" 'Policy revision 1 from the gateway applied'; then
                 e2e_pass "the proxy fetched policy revision 1 from the gateway (journal)"
@@ -196,22 +216,44 @@ gw_proxy_journal_has() { gw_proxy_journal "$1" | grep -q "$2"; }
 
 # ---- 3. mTLS from the agent through the proxy's forward --------------------------------------------
 
+# From inside the agent only its own certificate exists: it reaches health (and its session), never the
+# secrets. The proxy's certificate, outside the agent, still gets them.
 gw_case_forward() {
-        local n=$1 out
+        local n=$1 out mounts d
+        d=$(gw_state_dir)/sandboxes/$n/tls
         # shellcheck disable=SC2046
-        out=$(gw_forward_curl "$n" /v1/health $(gw_sandbox_cert) 2>&1)
-        if [ "$(gw_status "$out")" = 200 ] && grep -q "\"identity\":\"sandbox:$n\"" <<<"$out" &&
+        out=$(gw_forward_curl "$n" /v1/health $(gw_mounted_cert) 2>&1)
+        if [ "$(gw_status "$out")" = 200 ] && grep -q "\"identity\":\"agent:$n\"" <<<"$out" &&
            grep -q '"listener":"callback"' <<<"$out"; then
-                e2e_pass "agent -> PROXY:8081 -> callback listener, mTLS with the mounted sandbox cert: $(gw_body "$out")"
+                e2e_pass "agent -> PROXY:8081 -> callback listener, mTLS with the certificate mounted in the agent: $(gw_body "$out")"
         else
-                e2e_fail "agent -> PROXY:8081 -> callback listener with the sandbox cert (got: $(echo $out | cut -c1-300))"
+                e2e_fail "agent -> PROXY:8081 -> callback listener with the mounted certificate, identity agent:$n (got: $(echo $out | cut -c1-300))"
         fi
         # shellcheck disable=SC2046
-        out=$(gw_forward_curl "$n" "/v1/sandboxes/$n/policy" $(gw_sandbox_cert) 2>&1)
-        if [ "$(gw_status "$out")" = 200 ] && grep -q '"revision":1' <<<"$out"; then
-                e2e_pass "the sandbox reads its own policy through the forward (revision 1)"
+        out=$(gw_forward_curl "$n" "/v1/sandboxes/$n/credentials" $(gw_mounted_cert) 2>&1)
+        if [ "$(gw_status "$out")" = 403 ] && grep -q '"error":"forbidden"' <<<"$out"; then
+                e2e_pass "secrets stay out of the agent: GET /v1/sandboxes/$n/credentials with the agent's certificate gets 403"
         else
-                e2e_fail "the sandbox reads its own policy through the forward (got: $(echo $out | cut -c1-300))"
+                e2e_fail "secrets stay out of the agent: GET /v1/sandboxes/$n/credentials with the agent's certificate (got: $(echo $out | cut -c1-300))"
+        fi
+        out=$(gw_proxy_curl "$n" "/v1/sandboxes/$n/credentials" 2>&1)
+        if [ "$(gw_status "$out")" = 200 ] && grep -q '"credentials":' <<<"$out"; then
+                e2e_pass "the proxy's own path still works: its certificate gets the credentials (200)"
+        else
+                e2e_fail "the proxy's certificate gets the credentials (got: $(echo $out | cut -c1-200))"
+        fi
+        # shellcheck disable=SC2046
+        out="$(gw_status "$(gw_forward_curl "$n" "/v1/sandboxes/$n/policy" $(gw_mounted_cert) 2>&1)")"
+        # shellcheck disable=SC2046
+        out+=" $(gw_status "$(gw_forward_curl "$n" "/v1/sandboxes/$n/inference" $(gw_mounted_cert) 2>&1)")"
+        # shellcheck disable=SC2046
+        out+=" $(gw_status "$(gw_forward_curl "$n" "/v1/sandboxes/$n" $(gw_mounted_cert) 2>&1)")"
+        e2e_check "the agent's certificate gets no policy, inference route or record either ($out)" test "$out" = "403 403 403"
+        mounts=$(e2e_podman inspect --format '{{range .Mounts}}{{.Source}} {{end}}' "openshell-agent-$n" 2>&1)
+        if grep -q "$d/agent.key" <<<"$mounts" && ! grep -q "$d/tls.key" <<<"$mounts"; then
+                e2e_pass "the agent mounts agent.key, not the proxy's tls.key"
+        else
+                e2e_fail "the agent mounts agent.key, not the proxy's tls.key (mounts: $mounts)"
         fi
         out=$(gw_forward_curl "$n" /v1/health 2>&1)
         if [ "$(gw_status "$out")" != 200 ]; then
@@ -220,18 +262,38 @@ gw_case_forward() {
                 e2e_fail "without a client certificate the gateway refuses (got: $(echo $out | cut -c1-200))"
         fi
         # shellcheck disable=SC2046
-        out=$(gw_forward_curl "$n" /v1/sandboxes $(gw_sandbox_cert) 2>&1)
-        e2e_check "an admin route (GET /v1/sandboxes) with the sandbox cert gets 403 ($(echo $out | cut -c1-100))" \
+        out=$(gw_forward_curl "$n" /v1/sandboxes $(gw_mounted_cert) 2>&1)
+        e2e_check "an admin route (GET /v1/sandboxes) with the agent's certificate gets 403 ($(echo $out | cut -c1-100))" \
                 test "$(gw_status "$out")" = 403
         # shellcheck disable=SC2046
-        out=$(gw_forward_curl "$n" /v1/sandboxes/other/policy $(gw_sandbox_cert) 2>&1)
-        e2e_check "another sandbox's policy with this sandbox's cert gets 403" test "$(gw_status "$out")" = 403
+        out=$(gw_forward_curl "$n" /v1/sandboxes/other/session $(gw_mounted_cert) -H 'Connection: Upgrade' \
+                -H 'Upgrade: openshell-relay/1' 2>&1)
+        e2e_check "another sandbox's session with this agent's certificate gets 403" test "$(gw_status "$out")" = 403
         e2e_check_not "the agent cannot reach the API listener $GW_API directly" \
                 e2e_cexec "openshell-agent-$n" curl -sS -m 5 --noproxy '*' -k "https://$GW_API/v1/health"
         e2e_check_not "the agent cannot reach the callback listener $GW_CALLBACK directly" \
                 e2e_cexec "openshell-agent-$n" curl -sS -m 5 --noproxy '*' -k "https://$GW_CALLBACK/v1/health"
         out=$(gw_agent_code "$n" "https://$GW_CALLBACK/v1/health")
         e2e_check "nor through the L7 proxy (the policy does not allow it: $out)" test "$out" != 200
+}
+
+# ---- 3b. the CLI follows a sandbox's stages --------------------------------------------------------
+
+# openshell sandbox create (not a terminal: one line per stage) until "agent ready"; exec works at once.
+gw_case_cli_create() {
+        local n=$1 out rc want
+        want=$(printf '%s: created\n%s: network ready\n%s: volume ready\n%s: proxy ready\n%s: agent ready' "$n" "$n" "$n" "$n" "$n")
+        out=$(e2e_as openshell --gateway "https://$GW_API" sandbox create "$n" --image localhost/openshell-test-debian:latest \
+                --timeout 150 -- sleep 1000000 2>&1)
+        rc=$?
+        if [ "$rc" = 0 ] && [ "$out" = "$want" ]; then
+                e2e_pass "openshell sandbox create $n shows created, network, volume, proxy ready, agent ready ($(tr '\n' ',' <<<"$out" | sed "s/$n: //g"))"
+        else
+                e2e_fail "openshell sandbox create $n shows the stages (exit $rc, got: $(tr '\n' '|' <<<"$out" | cut -c1-400))"
+                return 1
+        fi
+        out=$(e2e_as openshell --gateway "https://$GW_API" sandbox exec "$n" -- echo from-the-agent 2>&1)
+        e2e_check "right after 'agent ready' exec works (the session is up): $out" test "$out" = from-the-agent
 }
 
 # ---- 4. a policy change reaches the proxy ----------------------------------------------------------
@@ -307,14 +369,14 @@ gw_case_idle() {
 # gw_cleanup NAME: best effort; removes everything this suite may have created.
 gw_cleanup() {
         local n=$1
-        e2e_sandbox_cleanup "$n"
+        e2e_sandbox_cleanup "$n" "$n-cli"
         e2e_systemctl stop openshell-gateway.service openshell-gateway.socket openshell-gateway-callback.socket >/dev/null 2>&1
         e2e_systemctl reset-failed openshell-gateway.service >/dev/null 2>&1
         tb_exec rm -f "$(gw_conf_dropin)"
         tb_exec rmdir "$(dirname "$(gw_conf_dropin)")" 2>/dev/null
         # The state (PKI, records, the sandboxes' certificates) exists only because of this suite.
         [ "$GW_STATE_EXISTED" = yes ] || tb_exec rm -rf "$(gw_state_dir)"
-        [ "$GW_STATE_EXISTED" = no ] || tb_exec rm -rf "$(gw_state_dir)/sandboxes/$n"
+        [ "$GW_STATE_EXISTED" = no ] || tb_exec rm -rf "$(gw_state_dir)/sandboxes/$n" "$(gw_state_dir)/sandboxes/$n-cli"
         e2e_systemctl daemon-reload >/dev/null 2>&1
 }
 
@@ -330,6 +392,7 @@ gw_suite() {
                 gw_case_forward "$n"
                 gw_case_policy "$n"
         fi
+        gw_case_cli_create "$n-cli" && gw_case_delete "$n-cli"
         gw_case_delete "$n"
         gw_case_idle
         gw_cleanup "$n"
