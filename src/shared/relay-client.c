@@ -92,6 +92,10 @@ int relay_client_context_new(const char *ca_path, const char *cert_path, const c
                 return x509_openssl_error(-EINVAL);
         }
         SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+        /* Callers write from a buffer that grows (and may move) between an SSL_write() that wanted to
+         * be retried and its retry: without these OpenSSL fails the retry ("bad write retry"), which
+         * broke large exec stdin streams now and then. */
+        SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
         *ret = ctx;
         return 0;
 }

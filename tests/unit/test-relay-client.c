@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <unistd.h>
+
 #include "alloc-util.h"
 #include "http-message.h"
 #include "relay-client.h"
 #include "string-util.h"
 #include "tests.h"
+#include "x509-util.h"
 
 TEST(endpoint_parse) {
         RelayEndpoint e;
@@ -74,6 +77,36 @@ TEST(client_context_missing_files) {
 
         ASSERT_ERROR(relay_client_context_new("/nonexistent/ca.crt", "/nonexistent/tls.crt", "/nonexistent/tls.key", &ctx),
                      ENOENT);
+}
+
+TEST(client_context_allows_write_retries_from_a_growing_buffer) {
+        char dir[] = "/tmp/test-relay-client-XXXXXX";
+        _cleanup_free_ char *ca = NULL, *crt = NULL, *key = NULL;
+        EVP_PKEY *k = NULL;
+        X509 *c = NULL;
+        SSL_CTX *ctx = NULL;
+
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        ASSERT_NOT_NULL(ca = strjoin(dir, "/ca.crt"));
+        ASSERT_NOT_NULL(crt = strjoin(dir, "/tls.crt"));
+        ASSERT_NOT_NULL(key = strjoin(dir, "/tls.key"));
+        ASSERT_OK(x509_generate_key(&k));
+        ASSERT_OK(x509_make_ca(k, "test", 1, &c));
+        ASSERT_OK(x509_write_cert(ca, c));
+        ASSERT_OK(x509_write_cert(crt, c));
+        ASSERT_OK(x509_write_key(key, k));
+        ASSERT_OK(relay_client_context_new(ca, crt, key, &ctx));
+        /* The exec stdin path appends to its output buffer between an SSL_write() that wanted a retry
+         * and the retry: both modes are needed or OpenSSL fails with "bad write retry". */
+        ASSERT_TRUE((SSL_CTX_get_mode(ctx) & SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) != 0);
+        ASSERT_TRUE((SSL_CTX_get_mode(ctx) & SSL_MODE_ENABLE_PARTIAL_WRITE) != 0);
+        SSL_CTX_free(ctx);
+        X509_free(c);
+        EVP_PKEY_free(k);
+        unlink(ca);
+        unlink(crt);
+        unlink(key);
+        rmdir(dir);
 }
 
 DEFINE_TEST_MAIN();
