@@ -41,15 +41,30 @@ static int add_matches(sd_journal *j, const char *name, bool user) {
         return 0;
 }
 
+/* Podman's own bookkeeping under the unit (container create/init/start, image mount, conmon warnings)
+ * is not the sandbox's output: logs show what the proxy and the workload said. */
+static bool entry_is_podman_noise(sd_journal *j) {
+        _cleanup_free_ char *ident = entry_field(j, "SYSLOG_IDENTIFIER", 64);
+
+        return ident && (streq(ident, "podman") || streq(ident, "conmon"));
+}
+
+/* Returns 1 when an entry was added, 0 when it was skipped. */
 static int entry_to_json(sd_journal *j, bool user, cJSON *arr) {
-        _cleanup_free_ char *msg = entry_field(j, "MESSAGE", JOURNAL_MESSAGE_MAX),
-                            *unit = entry_field(j, user ? "_SYSTEMD_USER_UNIT" : "_SYSTEMD_UNIT", 256);
+        _cleanup_free_ char *msg = NULL, *unit = NULL;
         char when[40] = "";
         uint64_t t = 0;
         struct tm tm;
         time_t sec;
         cJSON *o;
 
+        if (entry_is_podman_noise(j))
+                return 0;
+        msg = entry_field(j, "MESSAGE", JOURNAL_MESSAGE_MAX);
+        unit = entry_field(j, user ? "_SYSTEMD_USER_UNIT" : "_SYSTEMD_UNIT", 256);
+        /* One entry, one line: container output keeps its trailing newline. */
+        if (msg)
+                msg[strcspn(msg, "\r\n")] = 0;
         /* RFC 3339 in UTC with microseconds: JSON numbers this large print in exponent form. */
         if (sd_journal_get_realtime_usec(j, &t) >= 0) {
                 sec = (time_t) (t / 1000000);
@@ -63,7 +78,7 @@ static int entry_to_json(sd_journal *j, bool user, cJSON *arr) {
                 return -ENOMEM;
         }
         /* Walking backwards from the tail: prepend keeps the result oldest-first. */
-        return cJSON_InsertItemInArray(arr, 0, o) ? 0 : -ENOMEM;
+        return cJSON_InsertItemInArray(arr, 0, o) ? 1 : -ENOMEM;
 }
 
 int journal_read_sandbox(const char *name, bool user, unsigned lines, const char *journal_dir, cJSON **ret) {
@@ -86,11 +101,13 @@ int journal_read_sandbox(const char *name, bool user, unsigned lines, const char
         if (!arr)
                 return -ENOMEM;
         r = sd_journal_seek_tail(j);
-        for (unsigned n = 0; r >= 0 && n < lines; n++) {
+        for (unsigned n = 0; r >= 0 && n < lines;) {
                 r = sd_journal_previous(j);
                 if (r <= 0)
                         break;
                 r = entry_to_json(j, user, arr);
+                if (r > 0)
+                        n++;
         }
         if (r < 0) {
                 cJSON_Delete(arr);
