@@ -199,13 +199,14 @@ line"
                 ln -s "a b.txt" "$d/link to a b"
                 chmod 0750 "$d/dir with space"' sh "$1"
 }
-# A listing that covers names, types, modes, sizes, link targets and content.
+# A listing that covers names, types, modes, link targets and file content (directory sizes differ
+# between file systems).
 ex_tree_sum() {
-        e2e_as sh -c 'cd "$1" && find . -mindepth 1 -printf "%y %m %s %p -> %l\n" | LC_ALL=C sort &&
+        e2e_as sh -c 'cd "$1" && find . -mindepth 1 -printf "%y %m %p -> %l\n" | LC_ALL=C sort &&
                 find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum' sh "$1" | sha256sum | cut -d' ' -f1
 }
 ex_remote_sum() {
-        ex_cli sandbox exec "$1" -- sh -c 'cd "$1" && find . -mindepth 1 -printf "%y %m %s %p -> %l\n" | LC_ALL=C sort &&
+        ex_cli sandbox exec "$1" -- sh -c 'cd "$1" && find . -mindepth 1 -printf "%y %m %p -> %l\n" | LC_ALL=C sort &&
                 find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum' sh "$2" | sha256sum | cut -d' ' -f1
 }
 
