@@ -280,7 +280,7 @@ ex_case_delete() {
         local n=$1 out
         out=$(ex_cli sandbox delete "$n" 2>&1)
         e2e_check "openshell sandbox delete $n ($out)" test $? = 0
-        e2e_wait 30 gw_nothing_left "$n"
+        gw_wait 60 gw_nothing_left "$n"
         out=$(gw_leftovers "$n")
         e2e_check "nothing of $n left (${out:-none})" test -z "$out"
         ex_cli sandbox get "$n" >/dev/null 2>&1
