@@ -439,6 +439,11 @@ static int render_agent(const SandboxSpec *spec, const RenderOptions *opts, char
         out_printf(&o, "Network=openshell-sbx-%s.network:ip=%s\n", spec->name, agent_ip);
         /* AddHost= needs Podman 5.3. */
         out_printf(&o, "PodmanArgs=--add-host=%s:%s\n", QUADLET_PROXY_HOST, ip);
+        /* The sandbox network is IPv4 only, but the kernel still gives eth0 an IPv6 link-local address, and
+         * the host's end of the bridge has one too: a host daemon listening on [::] would answer the agent
+         * at fe80::...%eth0, past openshell-firewall's IPv4 rules (found by the e2e bypass matrix). The
+         * agent cannot turn IPv6 back on: no CAP_NET_ADMIN, /proc/sys is read-only. */
+        out_printf(&o, "Sysctl=net.ipv6.conf.all.disable_ipv6=1\nSysctl=net.ipv6.conf.default.disable_ipv6=1\n");
         agent_mounts(&o, spec, opts);
         agent_env(&o, spec, ip);
         out_printf(&o, "Entrypoint=%s\n", QUADLET_SIDECAR_LOADER);

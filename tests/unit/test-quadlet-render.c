@@ -86,6 +86,7 @@ static const char *const known_keys[] = {
         "Image",       "Pull",      "Network",      "DNS",         "Mount",          "Tmpfs",
         "Entrypoint",  "Exec",      "Notify",       "DropCapability", "NoNewPrivileges", "ReadOnly",
         "StopTimeout", "Restart",   "Environment",  "UserNS",      "PodmanArgs",     "PidsLimit",
+        "Sysctl",
 };
 
 static void assert_only_known_lines(const char *content, int *ret_env_lines) {
@@ -254,6 +255,19 @@ TEST(agent_runs_supervisor_with_its_own_identity) {
         /* An image reference that could split the Mount= value is refused. */
         opts.sidecar_image = "localhost/x,destination=/etc";
         ASSERT_ERROR(quadlet_render(s, &opts, &f), EINVAL);
+}
+
+/* The agent has no IPv6 at all: its link-local address would reach host daemons on [::] past the IPv4
+ * firewall (e2e bypass matrix, case N05). The proxy keeps IPv6 for IPv6 upstreams. */
+TEST(agent_has_no_ipv6) {
+        _cleanup_free_ char *spec = strjoin(GOLDEN_DIR, "/minimal/spec.json");
+        QuadletFiles f = {};
+
+        ASSERT_OK(render_file(spec, "/x.json", false, &f));
+        ASSERT_CONTAINS(f.content[QUADLET_FILE_AGENT], "\nSysctl=net.ipv6.conf.all.disable_ipv6=1\n");
+        ASSERT_CONTAINS(f.content[QUADLET_FILE_AGENT], "\nSysctl=net.ipv6.conf.default.disable_ipv6=1\n");
+        ASSERT_NOT_CONTAINS(f.content[QUADLET_FILE_PROXY], "Sysctl=");
+        quadlet_files_done(&f);
 }
 
 DEFINE_TEST_MAIN();
