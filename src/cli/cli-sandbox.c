@@ -243,6 +243,15 @@ static int wait_failed(const char *name, const CliProgress *p, const char *why) 
                          name, why, name, user, unit, user, name, name);
 }
 
+/* The terminal's progress line, redrawn over the previous one (drawn) from the line below it. */
+static void progress_line(const char *name, const CliProgress *p, const cJSON *j, usec_t elapsed, bool drawn) {
+        bool more = p->stage < CLI_STAGE_AGENT;
+
+        fprintf(stderr, "%s%s: [%d/%d] %s%s%s (%llus)\n", drawn ? "\033[A\r\033[K" : "", name, (int) p->stage,
+                (int) CLI_STAGE_AGENT, cli_stage_to_string(p->stage), more ? ", " : "", more ? next_wait(p, j) : "",
+                (unsigned long long) (elapsed / USEC_PER_SEC));
+}
+
 /* Polls GET /v1/sandboxes/NAME and shows the stages: on a terminal one updating line, else one line per
  * stage reached. Ends at "agent ready", a failed unit or the timeout. The terminal line is redrawn from
  * the line below it (cursor up, erase), so that anything printed meanwhile, an error included, starts on
@@ -250,7 +259,8 @@ static int wait_failed(const char *name, const CliProgress *p, const char *why) 
 static int sandbox_wait_ready(CliContext *ctx, const char *name, usec_t timeout) {
         _cleanup_free_ char *path = strjoin("/v1/sandboxes/", name);
         usec_t start = now_usec(CLOCK_MONOTONIC);
-        bool tty = isatty(STDERR_FILENO), drawn = false;
+        bool tty = isatty(STDERR_FILENO), drawn = false, tracked = false;
+        CliProgress last = { .stage = CLI_STAGE_CREATED };
         CliStage shown = CLI_STAGE_CREATED; /* "created" is already printed */
         int r;
 
@@ -267,15 +277,23 @@ static int sandbox_wait_ready(CliContext *ctx, const char *name, usec_t timeout)
                         return r;
                 if (cli_sandbox_progress(j, &p) < 0)
                         return cli_error(CLI_EXIT_FAILURE, "the gateway's answer for sandbox '%s' has no state", name);
-                if (p.untracked) {
+                /* Unknown from the start: a gateway without systemd, nothing to follow. Unknown after known
+                 * states: systemd went away for a moment (a reload, a restart): keep waiting. */
+                if (p.untracked && !tracked) {
                         fprintf(stderr, "%s: state unknown (the gateway cannot see systemd), not waiting\n", name);
                         return 0;
                 }
+                if (p.untracked) {
+                        if (elapsed > timeout)
+                                return wait_failed(name, &last, "the gateway lost sight of systemd (state unknown) and "
+                                                                "--timeout passed");
+                        (void) usleep(CLI_WAIT_POLL_USEC);
+                        continue;
+                }
+                tracked = true;
+                last = (CliProgress) { .stage = p.stage, .wants_session = p.wants_session }; /* failed: into j */
                 if (tty) {
-                        fprintf(stderr, "%s%s: [%d/%d] %s%s%s (%llus)\n", drawn ? "\033[A\r\033[K" : "", name, (int) p.stage,
-                                (int) CLI_STAGE_AGENT, cli_stage_to_string(p.stage), p.stage < CLI_STAGE_AGENT ? ", " : "",
-                                p.stage < CLI_STAGE_AGENT ? next_wait(&p, j) : "",
-                                (unsigned long long) (elapsed / USEC_PER_SEC));
+                        progress_line(name, &p, j, elapsed, drawn);
                         drawn = true;
                 } else
                         for (; shown < p.stage; shown++)

@@ -45,6 +45,9 @@ SCRIPTS = {
             ("failed", ("active", "active", "failed", "inactive"), False)],
     "slow": [("activating", ("active", "active", "active", "active"), False)],
     "nosd": [("unknown", (U, U, U, U), False)],
+    # systemd away for a moment (a daemon-reexec) after known states: the CLI keeps waiting.
+    "flaky": [("activating", ("active", "active", "activating", U), False), ("unknown", (U, U, U, U), False),
+              ("unknown", (U, U, U, U), False), ("active", ("active", "active", "active", "active"), True)],
 }
 gets = {}
 
@@ -100,7 +103,7 @@ unset OPENSHELL_GATEWAY
 mkdir -p "$HOME"
 create() { "$CLI" -g "http://127.0.0.1:$PORT" sandbox create "$@" --image x </dev/null; }
 
-echo "1..16"
+echo "1..17"
 
 # 1-2. every stage, one plain line each (stderr is not a terminal), exit 0
 out=$(create good 2>&1); rc=$?
@@ -130,13 +133,18 @@ out=$(create nosd 2>&1); rc=$?
 check "state unknown: exit 0, says it does not wait" "$rc/$out" \
         "0/nosd: created"$'\n'"nosd: state unknown (the gateway cannot see systemd), not waiting"
 
-# 12-13. --no-wait: created, no polling
+# 12. unknown after known states: a moment without systemd, the wait goes on
+out=$(create flaky 2>&1); rc=$?
+check "state unknown after known states: still followed to 'agent ready'" "$rc/$out" \
+        "0/flaky: created"$'\n'"flaky: network ready"$'\n'"flaky: volume ready"$'\n'"flaky: proxy ready"$'\n'"flaky: agent ready"
+
+# 13-14. --no-wait: created, no polling
 : >"$WORK/requests"
 out=$(create good --no-wait 2>&1); rc=$?
 check "--no-wait: created, exit 0" "$rc/$out" "0/good: created"
 check "--no-wait: no GET" "$(grep -c '^GET' "$WORK/requests")" 0
 
-# 14-16. on a terminal: one line, redrawn in place (cursor up, erase) from the line below it
+# 15-17. on a terminal: one line, redrawn in place (cursor up, erase) from the line below it
 if command -v script >/dev/null; then
         CMD="$CLI -g http://127.0.0.1:$PORT sandbox create good --image x"
         script -qec "$CMD" /dev/null >"$WORK/tty.out" 2>&1 </dev/null; rc=$?
