@@ -405,7 +405,7 @@ static int sandbox_list(CliContext *ctx, int argc, char **argv) {
 static int sandbox_get(CliContext *ctx, int argc, char **argv) {
         _cleanup_json_ cJSON *j = NULL;
         _cleanup_free_ char *path = NULL, *created = NULL, *providers = NULL;
-        const cJSON *spec, *p;
+        const cJSON *spec, *p, *units, *session;
         const char *name;
         int r;
 
@@ -432,6 +432,14 @@ static int sandbox_get(CliContext *ctx, int argc, char **argv) {
         printf("Name:      %s\nState:     %s\nImage:     %s\nCreated:   %s\nProviders: %s\nGateway:   %s\nSubnet:    %s\n",
                strna(cli_json_str(j, "name")), strna(cli_json_str(j, "state")), strna(cli_json_str(spec, "image")),
                strna(created), providers ?: "-", strna(cli_json_str(spec, "gateway")), strna(cli_json_str(spec, "subnet")));
+        units = cJSON_GetObjectItemCaseSensitive(j, "units");
+        session = cJSON_GetObjectItemCaseSensitive(j, "session");
+        if (cJSON_IsObject(units))
+                printf("Units:     network %s, volume %s, proxy %s, agent %s\n", strna(cli_json_str(units, "network")),
+                       strna(cli_json_str(units, "volume")), strna(cli_json_str(units, "proxy")),
+                       strna(cli_json_str(units, "agent")));
+        if (cJSON_IsBool(session))
+                printf("Session:   %s\n", cJSON_IsTrue(session) ? "up (exec and connect work)" : "none");
         return 0;
 }
 

@@ -103,7 +103,7 @@ unset OPENSHELL_GATEWAY
 mkdir -p "$HOME"
 create() { "$CLI" -g "http://127.0.0.1:$PORT" sandbox create "$@" --image x </dev/null; }
 
-echo "1..17"
+echo "1..18"
 
 # 1-2. every stage, one plain line each (stderr is not a terminal), exit 0
 out=$(create good 2>&1); rc=$?
@@ -112,15 +112,19 @@ check "create follows the stages to 'agent ready'" "$out" \
 check "... and exits 0" "$rc" 0
 # 3. the agent unit was active a poll before the session was up: the CLI waited for both
 check "agent ready only with the session (6 polls)" "$(grep -c '^GET good$' "$WORK/requests")" 6
+# 4. sandbox get shows the units and the session
+out=$("$CLI" -g "http://127.0.0.1:$PORT" sandbox get good 2>&1)
+expect "sandbox get shows units and session" "$out" \
+        $'Units:     network active, volume active, proxy active, agent active\nSession:   up (exec and connect work)'
 
-# 4-7. a failed unit: the stages reached, then what failed and where to look, exit 8
+# 5-8. a failed unit: the stages reached, then what failed and where to look, exit 8
 out=$(create bad 2>&1); rc=$?
 check "a failed unit exits 8" "$rc" 8
 expect "it names the failed unit" "$out" "sandbox 'bad' is not ready: the proxy unit failed."
 expect "it says where to look (the CLI)" "$out" "'openshell sandbox logs bad'"
 expect "it says where to look (the journal)" "$out" "-u openshell-proxy-bad.service'"
 
-# 8-10. never ready: --timeout ends the wait with exit 8 and what it was waiting for
+# 9-11. never ready: --timeout ends the wait with exit 8 and what it was waiting for
 start=$(date +%s)
 out=$(create slow --timeout 2s 2>&1); rc=$?
 took=$(( $(date +%s) - start ))
@@ -128,23 +132,23 @@ check "--timeout exits 8" "$rc" 8
 expect "it says what it was waiting for" "$out" "still waiting for the agent's gateway session after 2s (--timeout)"
 [ "$took" -lt 30 ] && ok "--timeout 2s ended the wait (${took}s)" || fail "--timeout 2s ended the wait" "took ${took}s"
 
-# 11. a gateway that cannot see systemd: nothing to follow, not an error
+# 12. a gateway that cannot see systemd: nothing to follow, not an error
 out=$(create nosd 2>&1); rc=$?
 check "state unknown: exit 0, says it does not wait" "$rc/$out" \
         "0/nosd: created"$'\n'"nosd: state unknown (the gateway cannot see systemd), not waiting"
 
-# 12. unknown after known states: a moment without systemd, the wait goes on
+# 13. unknown after known states: a moment without systemd, the wait goes on
 out=$(create flaky 2>&1); rc=$?
 check "state unknown after known states: still followed to 'agent ready'" "$rc/$out" \
         "0/flaky: created"$'\n'"flaky: network ready"$'\n'"flaky: volume ready"$'\n'"flaky: proxy ready"$'\n'"flaky: agent ready"
 
-# 13-14. --no-wait: created, no polling
+# 14-15. --no-wait: created, no polling
 : >"$WORK/requests"
 out=$(create good --no-wait 2>&1); rc=$?
 check "--no-wait: created, exit 0" "$rc/$out" "0/good: created"
 check "--no-wait: no GET" "$(grep -c '^GET' "$WORK/requests")" 0
 
-# 15-17. on a terminal: one line, redrawn in place (cursor up, erase) from the line below it
+# 16-18. on a terminal: one line, redrawn in place (cursor up, erase) from the line below it
 if command -v script >/dev/null; then
         CMD="$CLI -g http://127.0.0.1:$PORT sandbox create good --image x"
         script -qec "$CMD" /dev/null >"$WORK/tty.out" 2>&1 </dev/null; rc=$?
