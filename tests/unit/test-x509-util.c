@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
@@ -146,6 +147,28 @@ TEST(pem_roundtrip_and_modes) {
         unlink(kp);
         unlink(cp);
         rmdir(dir);
+}
+
+/* An encrypted key is refused, even with an empty passphrase that would decrypt it, and at once: its KDF
+ * (whose cost the file sets) never runs. */
+TEST(encrypted_key_refused) {
+        _cleanup_pkey_ EVP_PKEY *key = NULL;
+        _cleanup_free_ char *pem = NULL;
+        EVP_PKEY *k = NULL;
+        BIO *b = BIO_new(BIO_s_mem());
+        char *data;
+        long n;
+
+        ASSERT_NOT_NULL(b);
+        ASSERT_OK(x509_generate_key(&key));
+        ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(b, key, EVP_aes_256_cbc(), "", 0, NULL, NULL), 1);
+        n = BIO_get_mem_data(b, &data);
+        ASSERT_TRUE(n > 0);
+        ASSERT_NOT_NULL(pem = strndup_safe(data, (size_t) n));
+        BIO_free(b);
+        ASSERT_CONTAINS(pem, "ENCRYPTED PRIVATE KEY");
+        ASSERT_ERROR(x509_key_from_pem(pem, strlen(pem), &k), EINVAL);
+        ASSERT_NULL(k);
 }
 
 TEST(bad_pem) {
