@@ -20,7 +20,7 @@
         N connections that send REQUEST and reset at once (SO_LINGER 0)
   stress-helper.py tls-clients PORT CA CERT KEY THREADS REQUESTS PATH
         THREADS concurrent mTLS clients, each sending REQUESTS keep-alive GETs of PATH
-  stress-helper.py tls-stall PORT N MODE HOLD
+  stress-helper.py tls-stall [HOST:]PORT N MODE HOLD
         N TCP connections that never finish a TLS handshake (MODE silent: send nothing; half: half a
         ClientHello); waits up to HOLD seconds and reports how many the server closed
   stress-helper.py tls-bad PORT CA N CERT KEY
@@ -38,6 +38,12 @@ import struct
 import sys
 import threading
 import time
+
+
+def address(s):
+    """PORT (on 127.0.0.1) or HOST:PORT."""
+    host, _, port = s.rpartition(":")
+    return (host or "127.0.0.1", int(port))
 
 
 def raise_nofile(n):
@@ -391,12 +397,12 @@ def client_hello():
     return out.read()
 
 
-def tls_stall(port, n, mode, hold_s):
+def tls_stall(addr, n, mode, hold_s):
     raise_nofile(n + 64)
     hello = client_hello()
     socks = []
     for _ in range(n):
-        s = socket.create_connection(("127.0.0.1", port))
+        s = socket.create_connection(addr)
         if mode == "half":
             s.sendall(hello[:len(hello) // 2])
         s.setblocking(False)
@@ -460,7 +466,7 @@ def main():
     if cmd == "tls-clients":
         return tls_clients(int(a[1]), a[2], a[3], a[4], int(a[5]), int(a[6]), a[7])
     if cmd == "tls-stall":
-        return tls_stall(int(a[1]), int(a[2]), a[3], float(a[4]))
+        return tls_stall(address(a[1]), int(a[2]), a[3], float(a[4]))
     if cmd == "tls-bad":
         return tls_bad(int(a[1]), a[2], int(a[3]), a[4], a[5])
     sys.exit(__doc__)
