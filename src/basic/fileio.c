@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -73,39 +74,91 @@ static int fsync_directory_of(const char *path) {
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+/* The first half of an atomic write: the data in a synced temporary next to path (*ret_tmp). */
+static int write_temporary(const AtomicFile *f, char **ret_tmp) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
 
-        tmp = asprintf_safe("%s.tmp.XXXXXX", path);
+        tmp = asprintf_safe("%s.tmp.XXXXXX", f->path);
         if (!tmp)
                 return -ENOMEM;
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (fchmod(fd, mode) < 0) {
+        r = fchmod(fd, f->mode) < 0 ? -errno : 0;
+        if (r >= 0)
+                r = loop_write(fd, f->data, f->size);
+        if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
-                goto fail;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
         }
-        r = loop_write(fd, data, size);
-        if (r < 0)
-                goto fail;
-        if (fsync(fd) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        fd = safe_close(fd);
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        /* The rename is durable only once the directory is synced; a failure there is not fatal. */
-        (void) fsync_directory_of(path);
+        *ret_tmp = TAKE_PTR(tmp);
         return 0;
-fail:
-        (void) unlink(tmp);
+}
+
+int write_files_atomic(const AtomicFile *files, size_t n) {
+        char *tmp[WRITE_FILES_ATOMIC_MAX] = {};
+        size_t done = 0;
+        int r = 0;
+
+        if (n == 0 || n > WRITE_FILES_ATOMIC_MAX)
+                return -EINVAL;
+        /* Every temporary first: running out of space (or anything else) here changes nothing. */
+        for (; done < n; done++) {
+                r = write_temporary(&files[done], &tmp[done]);
+                if (r < 0)
+                        break;
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (rename(tmp[i], files[i].path) < 0) {
+                        r = -errno;
+                        break;
+                }
+                tmp[i] = mfree(tmp[i]);
+                /* The rename is durable only once the directory is synced; a failure there is not fatal. */
+                (void) fsync_directory_of(files[i].path);
+        }
+        for (size_t i = 0; i < done; i++)
+                if (tmp[i]) {
+                        (void) unlink(tmp[i]);
+                        free(tmp[i]);
+                }
         return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+        AtomicFile f = { .path = path, .data = data, .size = size, .mode = mode };
+
+        return write_files_atomic(&f, 1);
+}
+
+/* "NAME.tmp.XXXXXX", the template write_file_atomic() hands to mkostemp(). */
+static bool is_atomic_temporary(const char *name) {
+        size_t n = strlen(name);
+
+        return n > STRLEN(".tmp.XXXXXX") && memcmp(name + n - STRLEN(".tmp.XXXXXX"), ".tmp.", STRLEN(".tmp.")) == 0;
+}
+
+int remove_stale_temporaries(const char *dir) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        int n = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        for (struct dirent *de; (de = readdir(d));) {
+                struct stat st;
+
+                if (!is_atomic_temporary(de->d_name) ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+                        return -errno;
+                n++;
+        }
+        return n;
 }
 
 int mkdir_p(const char *path, mode_t mode) {

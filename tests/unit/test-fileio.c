@@ -105,4 +105,61 @@ TEST(mkdir_p) {
         ASSERT_OK(rmdir(dir));
 }
 
+TEST(write_files_atomic_all_or_nothing) {
+        _cleanup_free_ char *dir = make_tmpdir(), *a = NULL, *b = NULL, *bad = NULL, *content = NULL;
+        size_t sz;
+
+        ASSERT_NOT_NULL(dir);
+        a = strjoin(dir, "/record.json");
+        b = strjoin(dir, "/copy.json");
+        bad = strjoin(dir, "/missing-dir/copy.json");
+        ASSERT_OK(write_files_atomic((AtomicFile[]) { { a, "old-a", 5, 0600 }, { b, "old-b", 5, 0644 } }, 2));
+        /* The second temporary cannot be created: the first file keeps its old content, no temporary stays. */
+        ASSERT_ERROR(write_files_atomic((AtomicFile[]) { { a, "new-a", 5, 0600 }, { bad, "new-b", 5, 0600 } }, 2), ENOENT);
+        ASSERT_OK(read_full_file(a, 64, &content, &sz));
+        ASSERT_STREQ(content, "old-a");
+        ASSERT_EQ(count_entries(dir), 2);
+        content = mfree(content);
+        ASSERT_OK(write_files_atomic((AtomicFile[]) { { a, "new-a", 5, 0600 }, { b, "new-b", 5, 0644 } }, 2));
+        ASSERT_OK(read_full_file(b, 64, &content, &sz));
+        ASSERT_STREQ(content, "new-b");
+        ASSERT_EQ(count_entries(dir), 2);
+        ASSERT_ERROR(write_files_atomic(NULL, 0), EINVAL);
+
+        ASSERT_OK(unlink(a));
+        ASSERT_OK(unlink(b));
+        ASSERT_OK(rmdir(dir));
+}
+
+TEST(remove_stale_temporaries) {
+        _cleanup_free_ char *dir = make_tmpdir(), *p = NULL, *tmp = NULL, *keep1 = NULL, *keep2 = NULL, *sub = NULL;
+
+        ASSERT_NOT_NULL(dir);
+        p = strjoin(dir, "/policy.json");
+        tmp = strjoin(dir, "/policy.json.tmp.Ab3xYz");
+        keep1 = strjoin(dir, "/notes.tmp.txt"); /* not the mkostemp() template */
+        keep2 = strjoin(dir, "/.tmp.abcdef");   /* no name before the suffix */
+        sub = strjoin(dir, "/dir.tmp.ABCDEF");  /* a directory, not a file */
+        ASSERT_OK(write_file_atomic(p, "{}", 2, 0600));
+        ASSERT_OK(write_file_atomic(tmp, "{", 1, 0600)); /* as if the process died before the rename */
+        ASSERT_OK(write_file_atomic(keep1, "x", 1, 0600));
+        ASSERT_OK(write_file_atomic(keep2, "x", 1, 0600));
+        ASSERT_OK(mkdir(sub, 0700));
+        ASSERT_EQ(count_entries(dir), 5);
+
+        ASSERT_EQ(remove_stale_temporaries(dir), 1);
+        ASSERT_EQ(count_entries(dir), 4);
+        ASSERT_ERROR(access(tmp, F_OK) < 0 ? -errno : 0, ENOENT);
+        ASSERT_OK(access(p, F_OK));
+        ASSERT_EQ(remove_stale_temporaries(dir), 0);
+        /* A directory that does not exist holds no temporaries. */
+        ASSERT_EQ(remove_stale_temporaries("/nonexistent/openshell-test"), 0);
+
+        ASSERT_OK(rmdir(sub));
+        ASSERT_OK(unlink(p));
+        ASSERT_OK(unlink(keep1));
+        ASSERT_OK(unlink(keep2));
+        ASSERT_OK(rmdir(dir));
+}
+
 DEFINE_TEST_MAIN();
