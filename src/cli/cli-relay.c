@@ -575,7 +575,8 @@ int cli_sandbox_download(CliContext *ctx, int argc, char **argv) {
         o.path = strdup(argv[2]);
         if (!o.path)
                 return cli_error(CLI_EXIT_FAILURE, "out of memory");
-        char *tar[] = { (char *) "tar", (char *) "-x", (char *) "-f", (char *) "-", (char *) "-C", (char *) dst, NULL };
+        /* -o: downloaded files belong to the user running the CLI (even root), like scp. */
+        char *tar[] = { (char *) "tar", (char *) "-x", (char *) "-o", (char *) "-f", (char *) "-", (char *) "-C", (char *) dst, NULL };
         pid = tar_spawn(tar, true, &fd);
         if (pid < 0)
                 return cli_error(CLI_EXIT_FAILURE, "cannot run tar: %m");

@@ -252,8 +252,11 @@ static int exec_open_argv(RelayOpen *o) {
                 r = mkdir_p(o->path, 0755);
                 if (r < 0)
                         return r;
-                if (strv_extend(&argv, "tar") < 0 || strv_extend(&argv, "-x") < 0 || strv_extend(&argv, "-f") < 0 ||
-                    strv_extend(&argv, "-") < 0 || strv_extend(&argv, "-C") < 0 || strv_extend(&argv, o->path) < 0)
+                /* -o: the files belong to whoever extracts them, like scp; restoring the uploader's uid
+                 * would need CAP_CHOWN, which the agent does not have. GNU and busybox tar both take it. */
+                if (strv_extend(&argv, "tar") < 0 || strv_extend(&argv, "-x") < 0 || strv_extend(&argv, "-o") < 0 ||
+                    strv_extend(&argv, "-f") < 0 || strv_extend(&argv, "-") < 0 || strv_extend(&argv, "-C") < 0 ||
+                    strv_extend(&argv, o->path) < 0)
                         goto oom;
         } else {
                 const char *base = path_basename(o->path);
