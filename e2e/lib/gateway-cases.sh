@@ -280,11 +280,12 @@ gw_case_forward() {
 # ---- 3b. the CLI follows a sandbox's stages --------------------------------------------------------
 
 # openshell sandbox create (not a terminal: one line per stage) until "agent ready"; exec works at once.
+# The workload exits 0 on SIGTERM, so that DELETE leaves no failed agent unit behind (gw_case_delete).
 gw_case_cli_create() {
         local n=$1 out rc want
         want=$(printf '%s: created\n%s: network ready\n%s: volume ready\n%s: proxy ready\n%s: agent ready' "$n" "$n" "$n" "$n" "$n")
         out=$(e2e_as openshell --gateway "https://$GW_API" sandbox create "$n" --image localhost/openshell-test-debian:latest \
-                --timeout 150 -- sleep 1000000 2>&1)
+                --timeout 150 -- sh -c "trap 'exit 0' TERM; sleep 1000000 & wait" 2>&1)
         rc=$?
         if [ "$rc" = 0 ] && [ "$out" = "$want" ]; then
                 e2e_pass "openshell sandbox create $n shows created, network, volume, proxy ready, agent ready ($(tr '\n' ',' <<<"$out" | sed "s/$n: //g"))"
