@@ -29,10 +29,12 @@
 #include "string-util.h"
 
 #define FUZZ_SECRET "fuzz-secret-c2VjcmV0"
-#define FIXTURE_PROVIDER "{\"name\":\"fuzzprov\",\"type\":\"openai\",\"credentials\":{\"OPENAI_API_KEY\":\"" FUZZ_SECRET "\"}}"
-#define FIXTURE_SANDBOX                                                                                              \
-        "{\"spec\":{\"name\":\"fuzz\",\"image\":\"localhost/agent:latest\"},\"providers\":[\"fuzzprov\"],"         \
-        "\"policy\":{\"version\":1}}"
+#define FIXTURE_PROVIDER \
+        "{\"name\":\"fuzzprov\",\"type\":\"openai\"," \
+        "\"credentials\":{\"OPENAI_API_KEY\":\"" FUZZ_SECRET "\"}}"
+#define FIXTURE_SANDBOX \
+        "{\"spec\":{\"name\":\"fuzz\",\"image\":\"localhost/agent:latest\"}," \
+        "\"providers\":[\"fuzzprov\"],\"policy\":{\"version\":1}}"
 
 static char *dir;
 static Store *store;
@@ -225,7 +227,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_response(&req, &r);
         if (getenv("FUZZ_VERBOSE")) {
                 _cleanup_free_ char *out = r.json ? json_print(r.json, false) : NULL;
-                fprintf(stderr, "%s %s -> %u %s\n", req.method, req.target, r.watch ? 0 : r.status, strna(out));
+                fprintf(stderr, "%s %s -> %u %s\n", req.method, req.target, r.watch ? 0 : r.status,
+                        strna(out));
         }
         after = store_names();
         if (!r.watch && r.status >= 400 && !streq(before, after))

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target for the gateway's router and authorization (gateway-route.c): the input is
  * "METHOD TARGET\nCOMMON-NAME" (any bytes). A matched route must be spelled exactly as the route table
- * says — "/v1/" + collection [+ "/" + valid NAME [+ "/" + suffix]] — with the query copied verbatim; a sandbox
- * identity may only reach its own sandbox, and the callback listener only the sandbox-facing routes;
+ * says — "/v1/" + collection [+ "/" + valid NAME [+ "/" + suffix]] — with the query copied verbatim; an
+ * identity other than admin may only reach its own sandbox, and the callback listener only the
+ * sandbox-facing routes;
  * query_get() stays inside its buffer. Built with -fsanitize=fuzzer when -Dfuzz=true (clang); otherwise
  * main() replays the corpus. */
 #include <stdio.h>
@@ -66,7 +67,8 @@ static void check_match(const char *method, const char *target, const RouteMatch
         if (strchr(route_path[m->route], '%') == NULL && !isempty(m->name))
                 abort();
         snprintf(path, sizeof(path), route_path[m->route], m->name);
-        if (strlen(path) != (q ? (size_t) (q - target) : strlen(target)) || strncmp(path, target, strlen(path)) != 0)
+        if (strlen(path) != (q ? (size_t) (q - target) : strlen(target)) ||
+            strncmp(path, target, strlen(path)) != 0)
                 abort(); /* another spelling of a route's path */
         if (!streq(m->query, q ? q + 1 : ""))
                 abort();
@@ -80,11 +82,12 @@ static void check_authorize(const RouteMatch *m, const Identity *id) {
                         abort();
                 if (id->kind == IDENTITY_ADMIN) {
                         if (IN_SET(m->route, ROUTE_CREDENTIALS_GET, ROUTE_SANDBOX_SESSION))
-                                abort(); /* secret values and the supervisor's session are never an administrator's */
+                                abort(); /* secrets and the supervisor's session: never an administrator's */
                         continue;
                 }
                 /* Every other identity belongs to one sandbox and reaches that sandbox only. */
-                if (!sandbox_callable(m->route) || (m->route != ROUTE_HEALTH && !streq(m->name, id->sandbox)))
+                if (!sandbox_callable(m->route) ||
+                    (m->route != ROUTE_HEALTH && !streq(m->name, id->sandbox)))
                         abort();
                 if (m->route == ROUTE_CREDENTIALS_GET && id->kind != IDENTITY_SANDBOX)
                         abort(); /* secret values go to the sandbox's proxy alone */
@@ -113,7 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         method = text;
         target = sp + 1;
 
-        if (identity_from_common_name(cn, &id) >= 0 && id.kind != IDENTITY_ADMIN && !sandbox_name_is_valid(id.sandbox))
+        if (identity_from_common_name(cn, &id) >= 0 && id.kind != IDENTITY_ADMIN &&
+            !sandbox_name_is_valid(id.sandbox))
                 abort();
         if (gateway_route_match(method, target, &m) < 0)
                 return 0;

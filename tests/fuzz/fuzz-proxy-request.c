@@ -97,7 +97,7 @@ static void check_connect(const HttpMessage *m) {
         req.host = host;
         req.port = port;
         if (leaf_cache_get(leaf_cache, host, &ctx) < 0) {
-                /* Refusing is fine for names no certificate can carry; not for one the policy lets through. */
+                /* Refusing is fine for names no certificate can carry, not for one the policy accepts. */
                 if (plain_host(host) && policy_check(NULL, &req, &d) == 0)
                         abort();
                 return;
@@ -130,13 +130,15 @@ static void check_absolute(const HttpMessage *m) {
                 abort(); /* the upstream head does not parse back as one head */
         up = http_parser_message(p);
         h = header_value(up, "Host", &count);
-        if (!streq(up->method, m->method) || !streq(up->target, origin) || count != 1 || !streq(h, authority))
+        if (!streq(up->method, m->method) || !streq(up->target, origin) || count != 1 ||
+            !streq(h, authority))
                 abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(http_parser_freep) HttpParser *p = NULL;
-        ProxyLimits pl = { .max_header_bytes = HTTP_MAX_HEADER_BYTES_DEFAULT, .max_headers = HTTP_MAX_HEADERS_DEFAULT };
+        ProxyLimits pl = { .max_header_bytes = HTTP_MAX_HEADER_BYTES_DEFAULT,
+                           .max_headers = HTTP_MAX_HEADERS_DEFAULT };
         HttpLimits limits = proxy_http_limits(&pl);
         const HttpMessage *m;
         size_t consumed = 0;

@@ -41,13 +41,15 @@ static void check_open(const RelayFrame *f) {
                         abort(); /* every refusal says why (the peer gets it as an ERROR frame) */
                 return;
         }
-        if (o.kind < 0 || o.kind >= _RELAY_OPEN_KIND_MAX || (o.kind == RELAY_OPEN_EXEC && strv_length(o.argv) == 0))
+        if (o.kind < 0 || o.kind >= _RELAY_OPEN_KIND_MAX ||
+            (o.kind == RELAY_OPEN_EXEC && strv_length(o.argv) == 0))
                 abort();
         if (relay_open_to_json(&o, &json, &n) < 0)
                 return; /* -EMSGSIZE: the canonical form may be longer (escapes) */
         if (relay_open_from_json(json, n, &again, &err) < 0 || again.kind != o.kind || again.tty != o.tty ||
             again.rows != o.rows || again.cols != o.cols || !strv_same(again.argv, o.argv) ||
-            !strv_same(again.env, o.env) || !streq_ptr(again.workdir, o.workdir) || !streq_ptr(again.path, o.path))
+            !strv_same(again.env, o.env) || !streq_ptr(again.workdir, o.workdir) ||
+            !streq_ptr(again.path, o.path))
                 abort();
 }
 
@@ -141,7 +143,8 @@ static void check_endpoint(const uint8_t *data, size_t size) {
         if (isempty(e.host) || strlen(e.host) > RELAY_ENDPOINT_HOST_MAX || string_has_cc(e.host, NULL))
                 abort();
         v6 = strchr(e.host, ':');
-        canon = asprintf_safe("%s://%s%s%s:%u", e.tls ? "https" : "http", v6 ? "[" : "", e.host, v6 ? "]" : "", e.port);
+        canon = asprintf_safe("%s://%s%s%s:%u", e.tls ? "https" : "http", v6 ? "[" : "", e.host,
+                              v6 ? "]" : "", e.port);
         if (!canon)
                 return;
         if (relay_endpoint_parse(canon, &again) < 0 || again.tls != e.tls || again.port != e.port ||

@@ -28,7 +28,9 @@ static char *armor(const uint8_t *der, size_t size, unsigned label) {
                 return NULL;
         /* 48 bytes → one 64-character line, as PEM writers do. */
         for (size_t off = 0; off < size; off += 48) {
-                n += (size_t) EVP_EncodeBlock((unsigned char *) b64 + n, der + off, (int) MIN((size_t) 48, size - off));
+                int k = (int) MIN((size_t) 48, size - off);
+
+                n += (size_t) EVP_EncodeBlock((unsigned char *) b64 + n, der + off, k);
                 b64[n++] = '\n';
         }
         b64[n] = 0;
@@ -50,7 +52,8 @@ static void check_cert(X509 *cert) {
         /* i2d re-encodes what d2i decoded; OpenSSL keeps the original encoding, so the bytes are equal. */
         if (x509_cert_to_pem(cert, &pem, &n) < 0)
                 return;
-        if (x509_cert_from_pem(pem, n, &again) < 0 || x509_fingerprint_sha256(again, &fp2) < 0 || !streq(fp, fp2))
+        if (x509_cert_from_pem(pem, n, &again) < 0 || x509_fingerprint_sha256(again, &fp2) < 0 ||
+            !streq(fp, fp2))
                 abort();
 }
 
