@@ -60,7 +60,8 @@ int main(int argc, char **argv) {
         GeneratorConfig c = {
                 .spec_dir = paths.spec_dir,
                 .quadlet_dir = paths.quadlet_dir,
-                .network_file = OPENSHELL_NETWORK_FILE,
+                /* The user bridge has its own subnet: rootful and rootless sandboxes run side by side. */
+                .network_file = user ? OPENSHELL_USER_NETWORK_FILE : OPENSHELL_NETWORK_FILE,
                 .unit_dir = argv[1],
                 .resolvers = resolvers,
                 .selinux = quadlet_selinux_enabled(),
