@@ -49,6 +49,10 @@ static int api_errno(ApiResponse *r, int error, const char *invalid_code, const 
                 return api_error(r, 409, "in_use", message ?: "The object is still in use");
         case EINVAL:
                 return api_error(r, 400, invalid_code, message ?: "Invalid request");
+        case ENOSPC:
+        case EDQUOT:
+                log_error_errno(error, "The state directory is full, request refused: %m");
+                return api_error(r, 507, "insufficient_storage", "The gateway's state directory is full; nothing was changed");
         default:
                 log_warning_errno(error, "API request failed: %m");
                 return api_error(r, 500, "internal_error", message ?: "Internal error; see the gateway's journal");
@@ -263,12 +267,16 @@ static int sandbox_create_finish(const ApiContext *ctx, const char *name, Sandbo
                 e = store_sandbox_tls_dir(ctx->store, name, &tls);
                 if (e >= 0)
                         e = pki_issue_sandbox_cert(ctx->tls_dir, name, tls);
+                if (IN_SET(e, -ENOSPC, -EDQUOT))
+                        return api_errno(r, e, NULL, NULL), e;
                 if (e < 0)
                         return log_error_errno(e, "Failed to issue a certificate for sandbox '%s': %m", name),
                                api_error(r, 500, "internal_error", "Failed to issue the sandbox certificate"), e;
         }
         /* Every sandbox starts at revision 1: the given policy, or deny-all. */
         e = store_policy_set(ctx->store, name, policy ?: default_policy, &rev, &err);
+        if (e >= 0)
+                e = store_sandbox_complete(ctx->store, name); /* survives a crash from here on */
         if (e < 0)
                 return api_errno(r, e, "invalid_policy", err), e;
         e = ctx->ops->install(ctx->ops_userdata, TAKE_PTR(*spec), start, &err);

@@ -123,6 +123,8 @@ static const char *status_reason(unsigned status) {
                 return "Conflict";
         case 411:
                 return "Length Required";
+        case 507:
+                return "Insufficient Storage";
         default:
                 return http_status_reason(status);
         }

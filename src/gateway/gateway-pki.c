@@ -77,7 +77,18 @@ static int ensure_ca(const char *dir, X509 **ret_cert, EVP_PKEY **ret_key, bool 
 
         if (!cp || !kp)
                 return -ENOMEM;
-        if (access(cp, F_OK) == 0 || access(kp, F_OK) == 0) {
+        if (access(cp, F_OK) < 0 && errno == ENOENT && access(kp, F_OK) == 0) {
+                /* Killed between the key and the certificate (write_pair writes the key first): make the
+                 * certificate again from the key, so that anything the key signed stays valid. */
+                r = x509_load_key(kp, &key);
+                if (r >= 0)
+                        r = x509_make_ca(key, PKI_CA_COMMON_NAME, PKI_CA_VALIDITY_DAYS, &cert);
+                if (r >= 0)
+                        r = x509_write_cert(cp, cert);
+                if (r < 0)
+                        return r;
+                *ret_created = true;
+        } else if (access(cp, F_OK) == 0 || access(kp, F_OK) == 0) {
                 r = load_pair(dir, "ca.crt", "ca.key", &cert, &key);
                 if (r < 0)
                         return r == -ENOENT ? -EINVAL : r;

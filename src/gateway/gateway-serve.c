@@ -8,6 +8,7 @@
 
 #include "alloc-util.h"
 #include "fd-util.h"
+#include "fileio.h"
 #include "gateway-config.h"
 #include "gateway-manager.h"
 #include "gateway-pki.h"
@@ -88,7 +89,8 @@ static int setup_tls(Manager *m, const GatewayConfig *c) {
         if (!cert || !key || !ca || listener_sans(m, &sans) < 0)
                 return log_oom();
         /* Idempotent: keeps valid material, creates what is missing. A read-only TLSDir provisioned by an
-         * administrator is used as it is. */
+         * administrator is used as it is. A kill -9 mid-write may have left temporaries. */
+        (void) remove_stale_temporaries(c->tls_dir);
         r = pki_ensure(c->tls_dir, sans, &rep);
         if (r < 0 && !IN_SET(r, -EROFS, -EACCES, -EPERM))
                 return log_error_errno(r, "Failed to set up the PKI in %s: %m", c->tls_dir);

@@ -28,6 +28,8 @@ static int set_error(char **ret_error, const char *msg) {
         return -EINVAL;
 }
 
+static int store_recover(Store *s);
+
 int store_open(const char *state_dir, Store **ret) {
         _cleanup_(store_freep) Store *s = NULL;
         _cleanup_free_ char *a = NULL, *b = NULL;
@@ -46,6 +48,10 @@ int store_open(const char *state_dir, Store **ret) {
                 return r;
         r = mkdir_p(b, 0700);
         if (r < 0)
+                return r;
+        /* Best effort: a state that cannot be tidied (read-only, full) still serves, and is tidied next time. */
+        r = store_recover(s);
+        if (r == -ENOMEM)
                 return r;
         *ret = TAKE_PTR(s);
         return 0;
@@ -105,6 +111,37 @@ static bool sandbox_exists(Store *s, const char *name) {
         return p && access(p, F_OK) == 0;
 }
 
+/* Marks a create in progress (store_sandbox_create() until store_sandbox_complete()). */
+#define SANDBOX_CREATING "creating"
+
+/* Removes what the store keeps of a sandbox, the record first: from then on the sandbox does not exist,
+ * whatever else survives a crash (store_recover() removes the rest). */
+static int sandbox_remove(Store *s, const char *name) {
+        static const char *const files[] = { "sandbox.json", "policy.json",   "policy-current.json", "inference.json",
+                                             "tls/ca.crt",   "tls/tls.crt",   "tls/tls.key",         "tls/agent.crt",
+                                             "tls/agent.key", SANDBOX_CREATING };
+        _cleanup_free_ char *dir = NULL, *tls = NULL;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *p = sandbox_path(s, name, files[i]);
+                if (!p)
+                        return -ENOMEM;
+                r = unlink_if_exists(p);
+                if (r < 0)
+                        return r;
+        }
+        tls = sandbox_path(s, name, "tls");
+        dir = sandbox_path(s, name, NULL);
+        if (!tls || !dir)
+                return -ENOMEM;
+        if (rmdir(tls) < 0 && errno != ENOENT)
+                return -errno;
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
 static int validate_provider_list(Store *s, const cJSON *providers, char **ret_error) {
         const cJSON *p;
 
@@ -127,7 +164,7 @@ static int validate_provider_list(Store *s, const cJSON *providers, char **ret_e
 
 int store_sandbox_create(Store *s, const char *name, const cJSON *spec, const cJSON *providers, char **ret_error) {
         _cleanup_json_ cJSON *rec = NULL;
-        _cleanup_free_ char *dir = NULL, *path = NULL;
+        _cleanup_free_ char *dir = NULL, *path = NULL, *marker = NULL;
         int r;
 
         if (!sandbox_name_is_valid(name))
@@ -146,12 +183,20 @@ int store_sandbox_create(Store *s, const char *name, const cJSON *spec, const cJ
                 return -ENOMEM;
         dir = sandbox_path(s, name, NULL);
         path = sandbox_path(s, name, "sandbox.json");
-        if (!dir || !path)
+        marker = sandbox_path(s, name, SANDBOX_CREATING);
+        if (!dir || !path || !marker)
                 return -ENOMEM;
         r = mkdir_p(dir, 0700);
         if (r < 0)
                 return r;
-        return write_json(path, rec, 0600);
+        /* Until store_sandbox_complete(), a crash makes store_recover() take the sandbox back. */
+        r = write_file_atomic(marker, "", 0, 0600);
+        if (r < 0)
+                return r;
+        r = write_json(path, rec, 0600);
+        if (r < 0)
+                (void) sandbox_remove(s, name);
+        return r;
 }
 
 int store_sandbox_get(Store *s, const char *name, cJSON **ret) {
@@ -229,32 +274,20 @@ int store_sandbox_list(Store *s, cJSON **ret) {
 }
 
 int store_sandbox_delete(Store *s, const char *name) {
-        static const char *const files[] = { "sandbox.json", "policy.json",   "policy-current.json", "inference.json",
-                                             "tls/ca.crt",   "tls/tls.crt",   "tls/tls.key",         "tls/agent.crt",
-                                             "tls/agent.key" };
-        _cleanup_free_ char *dir = NULL, *tls = NULL;
-        int r;
+        if (!sandbox_name_is_valid(name) || !sandbox_exists(s, name))
+                return -ENOENT;
+        return sandbox_remove(s, name);
+}
+
+int store_sandbox_complete(Store *s, const char *name) {
+        _cleanup_free_ char *p = NULL;
 
         if (!sandbox_name_is_valid(name) || !sandbox_exists(s, name))
                 return -ENOENT;
-        /* The record goes first: from here on the sandbox does not exist, whatever else survives a crash. */
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                _cleanup_free_ char *p = sandbox_path(s, name, files[i]);
-                if (!p)
-                        return -ENOMEM;
-                r = unlink_if_exists(p);
-                if (r < 0)
-                        return r;
-        }
-        tls = sandbox_path(s, name, "tls");
-        dir = sandbox_path(s, name, NULL);
-        if (!tls || !dir)
+        p = sandbox_path(s, name, SANDBOX_CREATING);
+        if (!p)
                 return -ENOMEM;
-        if (rmdir(tls) < 0 && errno != ENOENT)
-                return -errno;
-        if (rmdir(dir) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
+        return unlink_if_exists(p);
 }
 
 int store_policy_get(Store *s, const char *name, cJSON **ret_policy, uint64_t *ret_revision) {
@@ -289,7 +322,7 @@ int store_policy_get(Store *s, const char *name, cJSON **ret_policy, uint64_t *r
 
 int store_policy_set(Store *s, const char *name, const cJSON *policy, uint64_t *ret_revision, char **ret_error) {
         _cleanup_json_ cJSON *old = NULL, *rec = NULL;
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *current = NULL, *rec_text = NULL, *policy_text = NULL;
         uint64_t rev;
         int r;
 
@@ -302,18 +335,18 @@ int store_policy_set(Store *s, const char *name, const cJSON *policy, uint64_t *
         if (!rec || !cJSON_AddNumberToObject(rec, "revision", (double) (rev + 1)) ||
             !cJSON_AddItemToObject(rec, "policy", cJSON_Duplicate(policy, true)))
                 return -ENOMEM;
-        path = sandbox_path(s, name, "policy-current.json");
-        if (!path)
-                return -ENOMEM;
-        /* The plain policy first, for the proxy's file; then the revisioned record, which is what counts. */
-        r = write_json(path, policy, 0600);
-        if (r < 0)
-                return r;
-        free(path);
         path = sandbox_path(s, name, "policy.json");
-        if (!path)
+        current = sandbox_path(s, name, "policy-current.json");
+        rec_text = json_print(rec, true);
+        policy_text = json_print(policy, true);
+        if (!path || !current || !rec_text || !policy_text)
                 return -ENOMEM;
-        r = write_json(path, rec, 0600);
+        /* One change: the revisioned record, which is what counts, then the plain copy the proxy reads. A
+         * full disk changes neither; a crash between the renames is repaired by store_recover(). */
+        r = write_files_atomic((AtomicFile[]) {
+                { path, rec_text, strlen(rec_text), 0600 },
+                { current, policy_text, strlen(policy_text), 0600 },
+        }, 2);
         if (r < 0)
                 return r;
         *ret_revision = rev + 1;
@@ -571,5 +604,48 @@ int store_sandbox_credentials(Store *s, const char *name, cJSON **ret) {
                 }
         }
         *ret = TAKE_PTR(out);
+        return 0;
+}
+
+/* Makes the state whole after a crash: the temporaries of interrupted atomic writes go, sandboxes whose
+ * create or delete was interrupted go, and a proxy policy copy that is behind its record (a crash between
+ * the two renames of store_policy_set()) is written again from the record, which is what counts. */
+static int store_recover_sandbox(Store *s, const char *name) {
+        _cleanup_free_ char *dir = sandbox_path(s, name, NULL), *tls = sandbox_path(s, name, "tls"),
+                            *current = sandbox_path(s, name, "policy-current.json"),
+                            *marker = sandbox_path(s, name, SANDBOX_CREATING);
+        _cleanup_json_ cJSON *policy = NULL, *copy = NULL;
+        uint64_t rev;
+
+        if (!dir || !tls || !current || !marker)
+                return -ENOMEM;
+        (void) remove_stale_temporaries(dir);
+        (void) remove_stale_temporaries(tls);
+        /* A create that did not complete, or a delete that did not: take back what is left. */
+        if (access(marker, F_OK) == 0 || !sandbox_exists(s, name))
+                return sandbox_remove(s, name);
+        if (store_policy_get(s, name, &policy, &rev) < 0 || rev == 0)
+                return 0; /* no record or no policy yet: nothing to agree with */
+        if (read_json(current, &copy) >= 0 && cJSON_Compare(copy, policy, true))
+                return 0;
+        return write_json(current, policy, 0600);
+}
+
+static int store_recover(Store *s) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *sandboxes = strjoin(s->dir, "/sandboxes"), *providers = strjoin(s->dir, "/providers");
+        int r;
+
+        if (!sandboxes || !providers)
+                return -ENOMEM;
+        (void) remove_stale_temporaries(providers);
+        r = list_names(sandboxes, "", &names);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, names) {
+                r = store_recover_sandbox(s, *n);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }

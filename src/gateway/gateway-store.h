@@ -42,6 +42,9 @@ int store_sandbox_create(Store *s, const char *name, const cJSON *spec, const cJ
 int store_sandbox_get(Store *s, const char *name, cJSON **ret);
 int store_sandbox_list(Store *s, cJSON **ret);
 int store_sandbox_delete(Store *s, const char *name);
+/* The create finished (certificates and policy written): from now on the sandbox survives a restart.
+ * Until then a crash makes the next store_open() remove it, so that the create can simply be retried. */
+int store_sandbox_complete(Store *s, const char *name);
 
 /* A missing policy is revision 0 with an empty object. */
 int store_policy_get(Store *s, const char *name, cJSON **ret_policy, uint64_t *ret_revision);

@@ -40,6 +40,9 @@ static int ensure_dirs(const char *dir, char **ret_private, char **ret_ca) {
         r = mkdir_p(cadir, 0755);
         if (r < 0)
                 return r;
+        /* A proxy killed mid-write leaves temporaries; the volume is ours alone while we run. */
+        (void) remove_stale_temporaries(priv);
+        (void) remove_stale_temporaries(cadir);
         *ret_private = TAKE_PTR(priv);
         *ret_ca = TAKE_PTR(cadir);
         return 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "alloc-util.h"
+#include "fileio.h"
 #include "gateway-store.h"
 #include "json-util.h"
 #include "string-util.h"
@@ -207,6 +208,73 @@ TEST(inference_for_sandbox) {
         ASSERT_OK(store_inference_for_sandbox(s, "demo", &got));
         ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(got, "credential"));
         cJSON_Delete(TAKE_PTR(got));
+        rm_rf(d);
+}
+
+static bool exists(const char *dir, const char *file) {
+        _cleanup_free_ char *p = strjoin(dir, "/", file);
+        return p && access(p, F_OK) == 0;
+}
+
+static void put(const char *dir, const char *file, const char *text) {
+        _cleanup_free_ char *p = strjoin(dir, "/", file);
+        FILE *f = p ? fopen(p, "we") : NULL;
+        if (f) {
+                fputs(text, f);
+                fclose(f);
+        }
+}
+
+/* What store_open() finds after a kill -9, and leaves of it. */
+TEST(recover_after_crash) {
+        _cleanup_free_ char *d = tmpdir(), *err = NULL, *sb = NULL, *orphan_rec = NULL, *current = NULL, *txt = NULL;
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_json_ cJSON *spec = J("{\"name\":\"x\",\"image\":\"x\"}"), *pol = J("{\"version\":1}"),
+                             *pol2 = J("{\"version\":1,\"network_policies\":{}}"), *got = NULL, *list = NULL;
+        uint64_t rev;
+
+        ASSERT_NOT_NULL(d);
+        sb = strjoin(d, "/sandboxes");
+        orphan_rec = strjoin(sb, "/orphan/sandbox.json");
+        current = strjoin(sb, "/done/policy-current.json");
+        ASSERT_OK(store_open(d, &s));
+        /* done: a complete create; half: killed before store_sandbox_complete(); orphan: a directory
+         * without a record (a delete or a create killed half-way). */
+        ASSERT_OK(store_sandbox_create(s, "done", spec, NULL, &err));
+        ASSERT_OK(store_policy_set(s, "done", pol, &rev, &err));
+        ASSERT_OK(store_sandbox_complete(s, "done"));
+        ASSERT_OK(store_sandbox_create(s, "half", spec, NULL, &err));
+        ASSERT_OK(store_policy_set(s, "half", pol, &rev, &err));
+        ASSERT_OK(store_sandbox_create(s, "orphan", spec, NULL, &err));
+        ASSERT_OK(store_sandbox_complete(s, "orphan"));
+        ASSERT_OK(unlink(orphan_rec));
+        put(sb, "orphan/policy.json", "{\"revision\":7,\"policy\":{}}");
+        /* done: killed between the two renames of a policy change (the record new, the proxy's copy old),
+         * and with temporaries left over. */
+        ASSERT_OK(store_policy_set(s, "done", pol2, &rev, &err));
+        ASSERT_EQ(rev, 2);
+        put(sb, "done/policy-current.json", "{\"version\":1}");
+        put(sb, "done/policy.json.tmp.AbCdEf", "{\"revis");
+        put(d, "providers/p.json.tmp.123456", "{");
+        s = store_free(s);
+
+        ASSERT_OK(store_open(d, &s));
+        ASSERT_OK(store_sandbox_list(s, &list));
+        ASSERT_EQ(cJSON_GetArraySize(list), 1);
+        ASSERT_FALSE(exists(sb, "half"));
+        ASSERT_FALSE(exists(sb, "orphan"));
+        ASSERT_FALSE(exists(sb, "done/creating"));
+        ASSERT_FALSE(exists(sb, "done/policy.json.tmp.AbCdEf"));
+        ASSERT_FALSE(exists(d, "providers/p.json.tmp.123456"));
+        ASSERT_OK(store_policy_get(s, "done", &got, &rev));
+        ASSERT_EQ(rev, 2);
+        cJSON_Delete(got);
+        got = NULL;
+        ASSERT_OK(read_full_file(current, 4096, &txt, NULL));
+        got = J(txt);
+        ASSERT_TRUE(cJSON_Compare(got, pol2, true));
+        /* The half-created sandbox can simply be created again. */
+        ASSERT_OK(store_sandbox_create(s, "half", spec, NULL, &err));
         rm_rf(d);
 }
 
