@@ -69,9 +69,18 @@ static int systemd_bus(GatewaySystemd *s, sd_bus **ret) {
         return 0;
 }
 
-/* The reply handler of a queued call: userdata is an allocated "what (sandbox)" string for the log. */
+/* Hands a pending call's slot to the bus: its destroy callback frees the userdata, whether the reply came
+ * or the bus went away first (at exit, or when systemd_bus() reconnects), so nothing leaks. */
+static void slot_float(sd_bus_slot *slot, sd_bus_destroy_t destroy) {
+        (void) sd_bus_slot_set_destroy_callback(slot, destroy);
+        (void) sd_bus_slot_set_floating(slot, true);
+        sd_bus_slot_unref(slot);
+}
+
+/* The reply handler of a queued call: userdata is an allocated "what (sandbox)" string for the log, freed
+ * with the slot. */
 static int job_reply_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        _cleanup_free_ char *what = userdata;
+        const char *what = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
 
         if (e)
@@ -83,6 +92,7 @@ static int job_reply_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
 
 static int systemd_queue(GatewaySystemd *s, const char *method, const char *unit, char **ret_error) {
         _cleanup_free_ char *what = NULL;
+        sd_bus_slot *slot = NULL;
         sd_bus *bus;
         int r;
 
@@ -93,13 +103,14 @@ static int systemd_queue(GatewaySystemd *s, const char *method, const char *unit
         if (!what)
                 return -ENOMEM;
         if (unit)
-                r = sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, method, job_reply_cb, what, "ss",
+                r = sd_bus_call_method_async(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, method, job_reply_cb, what, "ss",
                                              unit, "replace");
         else
-                r = sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, method, job_reply_cb, what, "");
+                r = sd_bus_call_method_async(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, method, job_reply_cb, what, "");
         if (r < 0)
                 goto fail;
-        TAKE_PTR(what); /* the reply handler frees it */
+        TAKE_PTR(what);
+        slot_float(slot, free);
         return 0;
 fail:
         if (ret_error)
@@ -169,9 +180,14 @@ static int remove_reply_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                 systemd_stop_and_reload(j->s, j->name);
         } else
                 log_debug("Removal of sandbox '%s' queued.", j->name);
+        return 0;
+}
+
+static void remove_job_free(void *userdata) {
+        RemoveJob *j = userdata;
+
         free(j->name);
         free(j);
-        return 0;
 }
 
 static int append_exec_start(sd_bus_message *m, bool user, const char *name) {
@@ -229,6 +245,7 @@ static int remove_message(sd_bus *bus, bool user, const char *name, sd_bus_messa
 
 static int systemd_queue_remove(GatewaySystemd *s, const char *name) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        sd_bus_slot *slot = NULL;
         RemoveJob *j;
         sd_bus *bus;
         int r;
@@ -243,12 +260,13 @@ static int systemd_queue_remove(GatewaySystemd *s, const char *name) {
         if (!j || !(j->name = strdup(name)))
                 return free(j), -ENOMEM;
         j->s = s;
-        r = sd_bus_call_async(bus, NULL, m, remove_reply_cb, j, 0);
+        r = sd_bus_call_async(bus, &slot, m, remove_reply_cb, j, 0);
         if (r < 0) {
-                free(j->name);
-                free(j);
+                remove_job_free(j);
+                return r;
         }
-        return r;
+        slot_float(slot, remove_job_free);
+        return 0;
 }
 
 static int systemd_uninstall(void *userdata, const char *name, char **ret_error) {
