@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -32,12 +33,17 @@ static const char *const policy_layer_table[_POLICY_LAYER_MAX] = {
         [POLICY_LAYER_L4] = "l4",
         [POLICY_LAYER_L7] = "l7",
 };
+static const char *const policy_seccomp_profile_table[_POLICY_SECCOMP_PROFILE_MAX] = {
+        [POLICY_SECCOMP_PROFILE_BASELINE] = "baseline",
+        [POLICY_SECCOMP_PROFILE_NONE] = "none",
+};
 
 DEFINE_STRING_TABLE_LOOKUP(policy_protocol, PolicyProtocol, _POLICY_PROTOCOL_MAX);
 DEFINE_STRING_TABLE_LOOKUP(policy_enforcement, PolicyEnforcement, _POLICY_ENFORCEMENT_MAX);
 DEFINE_STRING_TABLE_LOOKUP(policy_access, PolicyAccess, _POLICY_ACCESS_MAX);
 DEFINE_STRING_TABLE_LOOKUP(policy_tls, PolicyTls, _POLICY_TLS_MAX);
 DEFINE_STRING_TABLE_LOOKUP(policy_layer, PolicyLayer, _POLICY_LAYER_MAX);
+DEFINE_STRING_TABLE_LOOKUP(policy_seccomp_profile, PolicySeccompProfile, _POLICY_SECCOMP_PROFILE_MAX);
 
 typedef struct Ctx {
         const PolicyLineMap *lines;
@@ -109,6 +115,7 @@ Policy *policy_free(Policy *p) {
         cJSON_Delete(p->filesystem_policy);
         cJSON_Delete(p->landlock);
         cJSON_Delete(p->process);
+        strv_free(p->seccomp.deny);
         return mfree(p);
 }
 
@@ -491,6 +498,79 @@ static int take_section(Ctx *c, const cJSON *root, const char *name, cJSON **ret
         return *ret ? 0 : -ENOMEM;
 }
 
+bool policy_syscall_name_valid(const char *name) {
+        if (isempty(name) || strlen(name) > POLICY_SYSCALL_NAME_MAX)
+                return false;
+        for (const char *s = name; *s; s++)
+                if (!(islower((unsigned char) *s) || isdigit((unsigned char) *s) || *s == '_'))
+                        return false;
+        /* A name the native architecture lacks resolves to a negative pseudo number, not the error. */
+        return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
+}
+
+static int parse_seccomp(Ctx *c, const cJSON *j, PolicySeccomp *ret) {
+        static const char *const keys[] = { "profile", "deny", NULL };
+        const cJSON *v, *it;
+        char p[300];
+        size_t i = 0;
+        int r;
+
+        if (!cJSON_IsObject(j))
+                return fail(c, j, "process.seccomp", "expected an object {profile, deny}, got %s", json_type_name(j));
+        if ((r = check_keys(c, j, "process.seccomp", keys)) < 0)
+                return r;
+        ret->enabled = true;
+        ret->profile = POLICY_SECCOMP_PROFILE_BASELINE;
+        if ((v = cJSON_GetObjectItemCaseSensitive(j, "profile"))) {
+                PolicySeccompProfile profile = cJSON_IsString(v) ? policy_seccomp_profile_from_string(v->valuestring)
+                                                                 : _POLICY_SECCOMP_PROFILE_INVALID;
+                if (profile < 0)
+                        return fail(c, v, "process.seccomp.profile", "expected baseline or none");
+                ret->profile = profile;
+        }
+        v = cJSON_GetObjectItemCaseSensitive(j, "deny");
+        if (!v)
+                return 0;
+        if (!cJSON_IsArray(v))
+                return fail(c, v, "process.seccomp.deny", "expected a list of system call names");
+        if ((size_t) cJSON_GetArraySize(v) > POLICY_SECCOMP_DENY_MAX)
+                return fail(c, v, "process.seccomp.deny", "more than %u names", POLICY_SECCOMP_DENY_MAX);
+        cJSON_ArrayForEach(it, v) {
+                pathf(p, sizeof(p), "process.seccomp.deny[%zu]", i++);
+                if (!cJSON_IsString(it))
+                        return fail(c, it, p, "expected a system call name, got %s", json_type_name(it));
+                if (!policy_syscall_name_valid(it->valuestring))
+                        return fail(c, it, p, "unknown system call \"%.64s\"", it->valuestring);
+                if (!strv_contains(ret->deny, it->valuestring) && strv_extend(&ret->deny, it->valuestring) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* process: OpenShell's run_as_user/run_as_group (accepted, not applied: the agent runs as the image's
+ * user) and our seccomp. */
+static int parse_process(Ctx *c, const cJSON *j, Policy *p) {
+        static const char *const keys[] = { "run_as_user", "run_as_group", "seccomp", NULL };
+        const cJSON *v;
+        const char *s;
+        int r;
+
+        if (!j || cJSON_IsNull(j))
+                return 0;
+        if ((r = check_keys(c, j, "process", keys)) < 0)
+                return r;
+        if ((v = cJSON_GetObjectItemCaseSensitive(j, "run_as_user")) &&
+            (r = get_string(c, v, "process.run_as_user", 256, &s)) < 0)
+                return r;
+        if ((v = cJSON_GetObjectItemCaseSensitive(j, "run_as_group")) &&
+            (r = get_string(c, v, "process.run_as_group", 256, &s)) < 0)
+                return r;
+        v = cJSON_GetObjectItemCaseSensitive(j, "seccomp");
+        if (!v || cJSON_IsNull(v))
+                return 0;
+        return parse_seccomp(c, v, &p->seccomp);
+}
+
 static int parse_root(Ctx *c, const cJSON *root, Policy *p) {
         static const char *const keys[] = { "version", "network_policies", "filesystem_policy", "landlock",
                                              "process", "inference", NULL };
@@ -525,7 +605,8 @@ static int parse_root(Ctx *c, const cJSON *root, Policy *p) {
             (r = take_section(c, root, "landlock", &p->landlock)) < 0 ||
             (r = take_section(c, root, "process", &p->process)) < 0)
                 return r;
-        return 0;
+        /* The original node, not the copy: YAML messages need its line. */
+        return parse_process(c, cJSON_GetObjectItemCaseSensitive(root, "process"), p);
 }
 
 int policy_from_json(const cJSON *root, const PolicyLineMap *lines, Policy **ret, char **ret_error) {

@@ -47,6 +47,18 @@ typedef enum PolicyTls {
         _POLICY_TLS_INVALID = -EINVAL,
 } PolicyTls;
 
+/* process.seccomp.profile: the system calls a filtered child is refused besides process.seccomp.deny. */
+typedef enum PolicySeccompProfile {
+        POLICY_SECCOMP_PROFILE_BASELINE, /* default: what an agent never needs (docs/policy.md) */
+        POLICY_SECCOMP_PROFILE_NONE,     /* only the deny list */
+        _POLICY_SECCOMP_PROFILE_MAX,
+        _POLICY_SECCOMP_PROFILE_INVALID = -EINVAL,
+} PolicySeccompProfile;
+
+/* At most this many names in process.seccomp.deny (there are fewer than 500 system calls). */
+#define POLICY_SECCOMP_DENY_MAX 512U
+#define POLICY_SYSCALL_NAME_MAX 64U
+
 typedef enum PolicyLayer {
         POLICY_LAYER_L4,
         POLICY_LAYER_L7,
@@ -59,6 +71,7 @@ DECLARE_STRING_TABLE_LOOKUP(policy_enforcement, PolicyEnforcement);
 DECLARE_STRING_TABLE_LOOKUP(policy_access, PolicyAccess);
 DECLARE_STRING_TABLE_LOOKUP(policy_tls, PolicyTls);
 DECLARE_STRING_TABLE_LOOKUP(policy_layer, PolicyLayer);
+DECLARE_STRING_TABLE_LOOKUP(policy_seccomp_profile, PolicySeccompProfile);
 
 typedef struct PolicyQueryMatch {
         char *key;
@@ -101,6 +114,13 @@ typedef struct PolicyEntry {
         size_t n_endpoints;
 } PolicyEntry;
 
+/* process.seccomp, applied by the supervisor to every child it starts (absent: no filter). */
+typedef struct PolicySeccomp {
+        bool enabled;
+        PolicySeccompProfile profile;
+        char **deny; /* system call names the native architecture's libseccomp knows; NULL = none */
+} PolicySeccomp;
+
 typedef struct Policy {
         unsigned version;
         PolicyEntry *entries;
@@ -109,6 +129,7 @@ typedef struct Policy {
         cJSON *filesystem_policy;
         cJSON *landlock;
         cJSON *process;
+        PolicySeccomp seccomp; /* parsed from process.seccomp */
 } Policy;
 
 Policy *policy_free(Policy *p);
@@ -130,6 +151,10 @@ int policy_yaml_to_json(const char *text, size_t size, cJSON **ret, PolicyLineMa
 PolicyLineMap *policy_line_map_free(PolicyLineMap *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PolicyLineMap *, policy_line_map_free);
 unsigned policy_line_map_lookup(const PolicyLineMap *m, const cJSON *node);
+
+/* Is name a system call libseccomp knows (on any architecture it supports: names another architecture
+ * has, such as "umount" on x86-64, are accepted and filter nothing here)? */
+bool policy_syscall_name_valid(const char *name);
 
 /* ---- matching (policy-match.c) ---- */
 

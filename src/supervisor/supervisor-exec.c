@@ -316,7 +316,8 @@ static int exec_channel_start(Manager *m, uint32_t id, RelayOpen *o, ExecChannel
         m->n_channels++;
 
         SpawnOptions so = { .argv = o->argv, .env = env, .workdir = o->workdir, .tty = o->tty, .rows = o->rows,
-                            .cols = o->cols, .landlock_fd = m->config->landlock_fd };
+                            .cols = o->cols, .landlock_fd = m->config->landlock_fd,
+                            .syscall_filter = m->config->syscall_filter };
         r = spawn_process(&so, &c->proc);
         if (r >= 0)
                 r = exec_channel_watch(c);

@@ -151,25 +151,26 @@ int landlock_ruleset_create(const LandlockPaths *p) {
         return TAKE_FD(fd);
 }
 
-int landlock_load_policy(const char *path) {
-        _cleanup_(policy_freep) Policy *p = NULL;
+int landlock_from_policy(const Policy *p, const char *path) {
         _cleanup_(landlock_paths_done) LandlockPaths paths = {};
-        _cleanup_free_ char *error = NULL;
         const char *e = NULL;
         int r, fd;
 
-        r = policy_load(path, &p, &error);
-        if (r < 0)
-                return log_error_errno(r, "Failed to load the policy '%s': %s", path, error ?: strerror(-r));
+        if (!p) {
+                log_info("Landlock: off (no policy).");
+                return -EBADF;
+        }
         r = landlock_paths_from_policy(p->filesystem_policy, p->landlock, &paths, &e);
         if (r < 0)
                 return log_error_errno(r, "Invalid policy '%s': %s", path, strna(e));
         fd = landlock_ruleset_create(&paths);
-        if (fd == -EBADF)
+        if (fd == -EBADF) {
+                log_info("Landlock: off ('%s' has no filesystem_policy paths).", path);
                 return -EBADF;
+        }
         /* EPERM: a seccomp filter around us (an outer container) refuses the Landlock system calls. */
         if (IN_SET(fd, -EOPNOTSUPP, -EPERM) && !paths.hard_requirement) {
-                log_warning("Landlock is not available here (%s): filesystem_policy of '%s' is not enforced (best_effort).",
+                log_warning("Landlock: off, not available here (%s): filesystem_policy of '%s' is not enforced (best_effort).",
                             fd == -EPERM ? "refused by a seccomp filter" : "the kernel has none", path);
                 return -EBADF;
         }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "macro.h"
+#include "policy.h"
 
 typedef struct LandlockPaths {
         char **read_only;
@@ -39,7 +40,8 @@ int landlock_abi_version(void);
  * errno (-EOPNOTSUPP without kernel support). Paths that do not exist are skipped (logged at debug). */
 int landlock_ruleset_create(const LandlockPaths *p);
 
-/* Loads the policy file (JSON or YAML, policy.h) and builds its ruleset: returns an fd, -EBADF when the
- * policy restricts nothing or Landlock is unavailable under best_effort (logged), or a negative errno
- * (logged) for an unreadable/invalid policy or a hard requirement the kernel cannot meet. */
-int landlock_load_policy(const char *path);
+/* Builds the ruleset of a loaded policy (path for messages) and logs one line either way ("Landlock:
+ * off ..." or what is enforced). p may be NULL (no policy). Returns an fd, -EBADF when nothing is
+ * restricted (no policy, no paths, or Landlock unavailable under best_effort), or a negative errno
+ * (logged) for an invalid section or a hard requirement the kernel cannot meet. */
+int landlock_from_policy(const Policy *p, const char *path);

@@ -166,7 +166,7 @@ static int manager_start_workload(Manager *m) {
         if (r < 0)
                 return log_oom();
         SpawnOptions o = { .argv = m->config->workload_argv, .env = env, .inherit_stdio = true,
-                           .landlock_fd = m->config->landlock_fd };
+                           .landlock_fd = m->config->landlock_fd, .syscall_filter = m->config->syscall_filter };
         r = spawn_process(&o, &p);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the workload '%s': %m", m->config->workload_argv[0]);

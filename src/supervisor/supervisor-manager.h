@@ -11,6 +11,7 @@
 
 #include "relay-client.h"
 #include "relay-proto.h"
+#include "supervisor-seccomp.h"
 #include "time-util.h"
 
 typedef struct ExecChannel ExecChannel;
@@ -30,6 +31,7 @@ typedef struct ManagerConfig {
         char **workload_argv;  /* NULL: no workload, serve until SIGTERM */
         char **base_env;       /* the supervisor's environment, for children */
         int landlock_fd;       /* or -EBADF */
+        const SyscallFilter *syscall_filter; /* or NULL */
         /* The gateway session; endpoint_url NULL: none (exec is unavailable). */
         const char *endpoint_url;
         const char *sandbox;

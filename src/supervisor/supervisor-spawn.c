@@ -91,6 +91,14 @@ _noreturn_ static void spawn_child(const SpawnOptions *o, const char *exe, int s
         if (o->landlock_fd >= 0 && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
                                     syscall(__NR_landlock_restrict_self, o->landlock_fd, 0) < 0))
                 goto fail;
+        /* Last: from here on only execve() and the error report below run under the filter. */
+        if (o->syscall_filter && o->syscall_filter->insns) {
+                int r = syscall_filter_install(o->syscall_filter);
+                if (r < 0) {
+                        errno = -r;
+                        goto fail;
+                }
+        }
         execve(exe, o->argv, o->env);
 fail:
         e = errno;

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "macro.h"
+#include "supervisor-seccomp.h"
 
 typedef struct SpawnOptions {
         char *const *argv;
@@ -20,6 +21,7 @@ typedef struct SpawnOptions {
         bool tty;             /* a new pty; else three pipes (unless inherit_stdio) */
         uint16_t rows, cols;  /* initial window size for a tty (0: leave the default) */
         int landlock_fd;      /* a Landlock ruleset to enforce in the child, or -EBADF */
+        const SyscallFilter *syscall_filter; /* a seccomp filter installed after Landlock, or NULL */
 } SpawnOptions;
 
 typedef struct SpawnedProcess {

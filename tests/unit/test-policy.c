@@ -139,6 +139,26 @@ static const BadCase bad[] = {
           "allowed_ips[0]: expected an IP address or CIDR" },
         { "{\"version\": 1, \"filesystem_policy\": 3}", "filesystem_policy: expected an object" },
         { "{\"version\": 1,,}", "line 1, column" },
+        /* process and process.seccomp */
+        { "{\"version\": 1, \"process\": []}", "process: expected an object" },
+        { "{\"version\": 1, \"process\": {\"run_as\": \"x\"}}", "process: unknown key \"run_as\"" },
+        { "{\"version\": 1, \"process\": {\"run_as_user\": 0}}", "process.run_as_user: expected a string" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": true}}", "process.seccomp: expected an object" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": {\"allow\": []}}}", "process.seccomp: unknown key \"allow\"" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": {\"profile\": \"strict\"}}}",
+          "process.seccomp.profile: expected baseline or none" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": {\"profile\": 1}}}", "expected baseline or none" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": {\"deny\": \"ptrace\"}}}",
+          "process.seccomp.deny: expected a list of system call names" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": {\"deny\": [\"ptrace\", 3]}}}",
+          "process.seccomp.deny[1]: expected a system call name" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": {\"deny\": [\"ptrace\", \"no_such_call\"]}}}",
+          "process.seccomp.deny[1]: unknown system call \"no_such_call\"" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": {\"deny\": [\"PTRACE\"]}}}", "unknown system call" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": {\"deny\": [\"\"]}}}", "unknown system call" },
+        { "{\"version\": 1, \"process\": {\"seccomp\": {\"deny\": [\"ptrace\\n\"]}}}", "unknown system call" },
+        { "version: 1\nprocess:\n  seccomp:\n    deny:\n      - mount\n      - mnt\n",
+          "line 6: process.seccomp.deny[1]: unknown system call \"mnt\"" },
         /* YAML: errors carry the line */
         { "version: 1\nnetwork_policies:\n  x:\n    endpoints:\n      - host: a\n        port: 99999\n", "line 6: " },
         { "version: 1\nnetwork_policies:\n  x:\n    endpoints:\n      - host: a\n        prot: rest\n        port: 1\n",
@@ -162,6 +182,54 @@ TEST(invalid_policies_name_field_and_line) {
                 if (!err || !strstr(err, bad[i].expect))
                         TEST_FAIL_AT("case %zu: error \"%s\" lacks \"%s\"", i, strna(err), bad[i].expect);
         }
+}
+
+TEST(seccomp_sections) {
+        static const struct {
+                const char *text;
+                bool enabled;
+                PolicySeccompProfile profile;
+                size_t n_deny;
+        } good[] = {
+                { "version: 1\n", false, POLICY_SECCOMP_PROFILE_BASELINE, 0 },
+                { "version: 1\nprocess: {}\n", false, POLICY_SECCOMP_PROFILE_BASELINE, 0 },
+                { "version: 1\nprocess: {run_as_user: sandbox, run_as_group: sandbox}\n", false,
+                  POLICY_SECCOMP_PROFILE_BASELINE, 0 },
+                { "version: 1\nprocess: {seccomp: null}\n", false, POLICY_SECCOMP_PROFILE_BASELINE, 0 },
+                { "version: 1\nprocess: {seccomp: {}}\n", true, POLICY_SECCOMP_PROFILE_BASELINE, 0 },
+                { "version: 1\nprocess:\n  seccomp:\n    profile: baseline\n    deny: [personality, ptrace]\n", true,
+                  POLICY_SECCOMP_PROFILE_BASELINE, 2 },
+                /* duplicates are dropped; "umount" exists on other architectures only: accepted */
+                { "{\"version\": 1, \"process\": {\"seccomp\": {\"profile\": \"none\", \"deny\": [\"mkdir\", \"mkdir\", \"umount\"]}}}",
+                  true, POLICY_SECCOMP_PROFILE_NONE, 2 },
+                { "{\"version\": 1, \"process\": {\"seccomp\": {\"profile\": \"none\", \"deny\": []}}}", true,
+                  POLICY_SECCOMP_PROFILE_NONE, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                _cleanup_(policy_freep) Policy *p = NULL;
+                _cleanup_free_ char *err = NULL;
+                int r = policy_parse(good[i].text, strlen(good[i].text), &p, &err);
+
+                if (r < 0)
+                        TEST_FAIL_AT("case %zu: %s", i, strna(err));
+                if (p->seccomp.enabled != good[i].enabled || strv_length(p->seccomp.deny) != good[i].n_deny ||
+                    (good[i].enabled && p->seccomp.profile != good[i].profile))
+                        TEST_FAIL_AT("case %zu: enabled %d profile %d deny %zu", i, p->seccomp.enabled,
+                                     p->seccomp.profile, strv_length(p->seccomp.deny));
+        }
+}
+
+TEST(syscall_names) {
+        ASSERT_TRUE(policy_syscall_name_valid("ptrace"));
+        ASSERT_TRUE(policy_syscall_name_valid("io_uring_setup"));
+        ASSERT_TRUE(policy_syscall_name_valid("umount")); /* another architecture's */
+        ASSERT_FALSE(policy_syscall_name_valid("ptrace2"));
+        ASSERT_FALSE(policy_syscall_name_valid(""));
+        ASSERT_FALSE(policy_syscall_name_valid(NULL));
+        ASSERT_FALSE(policy_syscall_name_valid("Ptrace"));
+        ASSERT_FALSE(policy_syscall_name_valid("a-b"));
+        ASSERT_FALSE(policy_syscall_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
 
 TEST(too_big) {
@@ -191,6 +259,8 @@ TEST(enum_tables) {
         ASSERT_EQ(policy_enforcement_from_string("audit"), POLICY_ENFORCEMENT_AUDIT);
         ASSERT_EQ(policy_tls_from_string("skip"), POLICY_TLS_SKIP);
         ASSERT_EQ(policy_protocol_from_string("grpc"), -EINVAL);
+        ASSERT_EQ(policy_seccomp_profile_from_string("baseline"), POLICY_SECCOMP_PROFILE_BASELINE);
+        ASSERT_STREQ(policy_seccomp_profile_to_string(POLICY_SECCOMP_PROFILE_NONE), "none");
 }
 
 DEFINE_TEST_MAIN();
