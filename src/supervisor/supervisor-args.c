@@ -27,8 +27,8 @@ void supervisor_args_help(void) {
                "(OPENSHELL_ENDPOINT with OPENSHELL_TLS_CA/CERT/KEY) and serves exec/connect/upload/download.\n\n"
                "  -h --help            Show this help\n"
                "     --version        Show the version\n"
-               "     --policy FILE    Enforce FILE's filesystem_policy with Landlock on every child\n"
-               "                      (default: $OPENSHELL_POLICY_FILE)\n"
+               "     --policy FILE    Enforce FILE's filesystem_policy (Landlock) and process.seccomp\n"
+               "                      (seccomp) on every child (default: $OPENSHELL_POLICY_FILE)\n"
                "     --no-workload    Start nothing; serve sessions until SIGTERM\n");
 }
 

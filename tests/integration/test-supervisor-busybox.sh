@@ -3,7 +3,8 @@
 # The supervisor side-loaded into a busybox-only root, the way the agent container runs it: started by the
 # bundled loader with --library-path (docs/ARCHITECTURE.md "Containers"), nothing else from the "image"
 # but a static busybox. A chroot stands in for the container (no Podman needed). Gateway and CLI run on
-# the host, on loopback.
+# the host, on loopback. Then the policy's process.seccomp in the same root: busybox children under the
+# baseline profile and a deny list.
 # Usage: test-supervisor-busybox.sh GATEWAY SUPERVISOR CLI. TAP; 77 unless root with busybox and chroot.
 set -u
 
@@ -36,7 +37,7 @@ trap cleanup EXIT
 # The "image": busybox only. The sidecar part: the supervisor, the libraries it loads, the loader.
 mkdir -p "$ROOT/bin" "$ROOT/tmp" "$ROOT/opt/openshell/bin" "$ROOT/opt/openshell/lib" "$ROOT/etc/openshell/tls/client"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
-for a in sh cat tar test sleep mkdir echo; do ln -s busybox "$ROOT/bin/$a"; done
+for a in sh cat tar test sleep mkdir echo unshare; do ln -s busybox "$ROOT/bin/$a"; done
 cp "$SUPERVISOR" "$ROOT/opt/openshell/bin/openshell-sandbox"
 for l in $(ldd "$SUPERVISOR" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do cp -L "$l" "$ROOT/opt/openshell/lib/"; done
 LOADER=$(cd "$ROOT/opt/openshell/lib" && ls ld-linux-*.so.* | head -1)
@@ -58,7 +59,7 @@ mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 GW_PID=$!
 for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.2/$CB_PORT") 2>/dev/null && break; sleep 0.05; done
 
-echo "1..5"
+echo "1..11"
 "$CLI" gateway add local "https://127.0.0.1:$API_PORT" --tls-dir "$WORK/state/tls" >/dev/null
 "$CLI" sandbox create bb --image localhost/busybox:latest --no-start >/dev/null 2>&1
 # As the agent container mounts them: the CA, and the supervisor's own certificate (never the proxy's).
@@ -84,5 +85,34 @@ check "upload with busybox tar" "$(cat "$ROOT/tmp/tree/f" 2>&1)" "data"
 kill -TERM "$SUP_PID"; wait "$SUP_PID"; rc=$?
 check "SIGTERM reaches the workload; the supervisor exits with its code" "$rc" 143
 SUP_PID=
-[ "$FAILED" -eq 0 ] || { echo "# supervisor log:"; sed 's/^/#   /' "$WORK/supervisor.log"; }
+
+# seccomp (process.seccomp): the same root, the supervisor with no gateway, a busybox workload that
+# probes. Control first: busybox's unshare -n works here without a filter (root; -U is refused in any
+# chroot by the kernel itself, test-supervisor-seccomp covers CLONE_NEWUSER).
+cat >"$ROOT/etc/openshell/policy.yaml" <<'YAML'
+version: 1
+process:
+  seccomp:
+    profile: baseline
+    deny: [mkdir, mkdirat]
+YAML
+control=$("$CHROOT" "$ROOT" /bin/unshare -n /bin/echo yes 2>&1)
+PROBE='unshare -n echo no 2>&1; echo "unshare=$?"; mkdir /tmp/d 2>&1; echo "mkdir=$?"
+echo data | cat; echo x >/tmp/f && tar -cf /tmp/t.tar -C /tmp f && echo tar=$?'
+env -i "$CHROOT" "$ROOT" "/opt/openshell/lib/$LOADER" --library-path /opt/openshell/lib /opt/openshell/bin/openshell-sandbox \
+        --policy /etc/openshell/policy.yaml -- /bin/sh -c "$PROBE" >"$WORK/seccomp.log" 2>&1
+rc=$?
+out=$(cat "$WORK/seccomp.log")
+if [ "$control" = yes ]; then
+        expect "seccomp baseline: unshare -n is refused (EPERM)" "$out" "Operation not permitted"
+        expect "seccomp baseline: unshare -n exits non-zero" "$out" "unshare=1"
+else
+        ok "seccomp baseline: unshare -n # SKIP refused here even without a filter ($control)"
+        ok "seccomp baseline: unshare -n exits non-zero # SKIP"
+fi
+expect "seccomp deny list: mkdir is refused" "$out" "mkdir=1"
+expect "seccomp: normal programs run (cat, tar; workload exit $rc)" "$out" $'data\ntar=0'
+expect "seccomp status logged in one line" "$out" "seccomp: profile baseline, 2 denied system call(s)"
+expect "Landlock status logged in one line" "$out" "Landlock: off ('/etc/openshell/policy.yaml' has no filesystem_policy paths)"
+[ "$FAILED" -eq 0 ] || { echo "# supervisor log:"; sed 's/^/#   /' "$WORK/supervisor.log" "$WORK/seccomp.log"; }
 exit $((FAILED > 0))
