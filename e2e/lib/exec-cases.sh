@@ -262,6 +262,40 @@ ex_case_landlock() {
         ex_cli sandbox delete "$n" >/dev/null 2>&1
 }
 
+# ex_case_seccomp NAME CONTROL: a sandbox whose policy asks for process.seccomp (the baseline profile and
+# a deny list): unshare -U is refused with EPERM while it works in CONTROL (a sandbox without seccomp),
+# mkdir is refused by the deny list, ordinary programs run. Writes and removes its own policy.
+ex_case_seccomp() {
+        local n=$1 policy=/tmp/openshell-e2e-exec-seccomp.json out rc
+        ex_cli sandbox delete "$n" >/dev/null 2>&1
+        python3 - "$E2E_SRC/e2e/fixtures/policy-e2e.json" <<-'EOF' | e2e_put "$policy"
+	import json, sys
+	p = json.load(open(sys.argv[1]))
+	p["process"] = {"seccomp": {"profile": "baseline", "deny": ["mkdir", "mkdirat"]}}
+	print(json.dumps(p))
+	EOF
+        if ex_case_create "$n" localhost/openshell-test-debian:latest "$policy"; then
+                out=$(ex_cli sandbox exec "$n" -- unshare -U true 2>&1)
+                rc=$?
+                e2e_check "seccomp: unshare -U is refused (exit $rc: $(echo $out | cut -c1-80))" \
+                        bash -c 'test "$1" != 0 && grep -q "Operation not permitted" <<<"$2"' sh "$rc" "$out"
+                out=$(ex_cli sandbox exec "$2" -- sh -c 'unshare -U true && echo works' 2>&1)
+                e2e_check "seccomp control: unshare -U works without process.seccomp ($(echo $out | cut -c1-80))" \
+                        test "$out" = works
+                out=$(ex_cli sandbox exec "$n" -- mkdir /tmp/seccomp-denied 2>&1)
+                rc=$?
+                e2e_check "seccomp: mkdir is refused by the deny list (exit $rc: $(echo $out | cut -c1-80))" \
+                        bash -c 'test "$1" != 0 && grep -q "Operation not permitted" <<<"$2"' sh "$rc" "$out"
+                out=$(ex_cli sandbox exec "$n" -- sh -c 'ls / | grep -c . >/dev/null && getent ahosts localhost >/dev/null && echo ok' 2>&1)
+                e2e_check "seccomp: ordinary programs run under the filter ($out)" test "$out" = ok
+                out=$(ex_cli sandbox logs "$n" --lines 200 2>&1)
+                e2e_check "seccomp: the supervisor logs its status at start" grep -q 'seccomp: profile baseline' <<<"$out"
+        fi
+        ex_cli sandbox delete "$n" >/dev/null 2>&1
+        e2e_sandbox_cleanup "$n"
+        e2e_as rm -f "$policy"
+}
+
 ex_case_busybox() {
         local n=$1 out rc
         ex_case_create "$n" localhost/openshell-test-busybox:latest "$EX_POLICY" || return 1
@@ -313,6 +347,7 @@ ex_suite() {
                 ex_case_files "$n"
                 ex_case_logs "$n"
                 ex_case_landlock "$ll" "$n"
+                ex_case_seccomp "$n-sc" "$n"
                 ex_case_busybox "$bb"
         fi
         ex_case_delete "$n"
