@@ -287,12 +287,49 @@ static int sandbox_create_finish(const ApiContext *ctx, const char *name, Sandbo
         return 0;
 }
 
+/* A create killed after its record became complete but before its spec reached systemd (between
+ * store_sandbox_complete() and install; found by e2e/test-faults-system.sh) leaves a record that answers
+ * 409 while no unit exists. The same request again (same completed spec, same providers) finishes it when
+ * systemd has no unit of that sandbox; any other duplicate stays a 409. */
+static bool sandbox_create_interrupted(const ApiContext *ctx, const char *name, const cJSON *jspec,
+                                       const cJSON *providers) {
+        _cleanup_json_ cJSON *rec = NULL, *none = cJSON_CreateArray();
+        _cleanup_strv_free_ char **states = NULL;
+        _cleanup_free_ char *unit = NULL;
+
+        if (!ctx->ops->unit_states || !none || store_sandbox_get(ctx->store, name, &rec) < 0 ||
+            !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(rec, "spec"), jspec, true) ||
+            !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(rec, "providers"), providers ?: none, true))
+                return false;
+        /* The proxy's unit exists only once the generator has rendered the installed spec. */
+        if (asprintf(&unit, "openshell-proxy-%s.service", name) < 0)
+                return false;
+        if (ctx->ops->unit_states(ctx->ops_userdata, (char *[]) { unit, NULL }, &states) < 0 || !states || !states[0])
+                return false;
+        return streq(states[0], "unknown");
+}
+
+/* The record, certificates and policy exist already: only the install is left. The record stays on failure. */
+static int sandbox_create_resume(const ApiContext *ctx, const char *name, SandboxSpec **spec, bool start,
+                                 ApiResponse *r) {
+        _cleanup_free_ char *err = NULL;
+        int e;
+
+        log_notice("Sandbox '%s': finishing a create that was interrupted before its units existed.", name);
+        e = ctx->ops->install(ctx->ops_userdata, TAKE_PTR(*spec), start, &err);
+        if (e == -EINVAL)
+                return api_error(r, 400, "invalid_spec", err ?: "The spec cannot be installed"), e;
+        if (e < 0)
+                return api_error(r, 502, "systemd_error", err ?: "Failed to install the sandbox units"), e;
+        return 0;
+}
+
 static int handle_sandbox_create(const ApiContext *ctx, const ApiRequest *req, ApiResponse *r) {
         static const char *const keys[] = { "spec", "providers", "policy", "start" };
         _cleanup_json_ cJSON *body = NULL;
         _cleanup_free_ char *text = NULL, *err = NULL;
         _cleanup_(sandbox_spec_freep) SandboxSpec *spec = NULL;
-        cJSON *jspec, *jname, *policy, *start, *rec = NULL;
+        cJSON *jspec, *jname, *policy, *start, *providers, *rec = NULL;
         char name[IDENTITY_NAME_MAX];
         int e;
 
@@ -322,14 +359,16 @@ static int handle_sandbox_create(const ApiContext *ctx, const ApiRequest *req, A
         if (e < 0)
                 return api_errno(r, e, "invalid_spec", err);
 
-        e = store_sandbox_create(ctx->store, name, jspec, cJSON_GetObjectItemCaseSensitive(body, "providers"), &err);
-        if (e < 0)
+        providers = cJSON_GetObjectItemCaseSensitive(body, "providers");
+        e = store_sandbox_create(ctx->store, name, jspec, providers, &err);
+        if (e == -EEXIST && sandbox_create_interrupted(ctx, name, jspec, providers))
+                e = sandbox_create_resume(ctx, name, &spec, cJSON_IsTrue(start), r);
+        else if (e < 0)
                 return api_errno(r, e, "invalid_spec", err);
-        e = sandbox_create_finish(ctx, name, &spec, policy, cJSON_IsTrue(start), r);
-        if (e < 0) {
+        else if ((e = sandbox_create_finish(ctx, name, &spec, policy, cJSON_IsTrue(start), r)) < 0)
                 (void) store_sandbox_delete(ctx->store, name);
+        if (e < 0)
                 return 0;
-        }
         log_info("Sandbox '%s' created.", name);
         e = store_sandbox_get(ctx->store, name, &rec);
         if (e < 0)

@@ -232,6 +232,35 @@ TEST(sandbox_crud) {
         env_done(&e);
 }
 
+/* A create killed after its record was complete but before the install (e2e/test-faults-system.sh, F04):
+ * the same request again finishes it while systemd has no unit of it; anything else stays a 409. The fake
+ * reports the units of a sandbox named "other" as not loaded. */
+#define SPEC_OTHER "{\"spec\":{\"name\":\"other\",\"image\":\"localhost/agent:latest\"},\"start\":true}"
+TEST(sandbox_create_interrupted_is_finished_by_a_retry) {
+        _cleanup_free_ char *o = NULL;
+        Env e;
+        ASSERT_OK(env_setup(&e));
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC_OTHER, &o), 201);
+        ASSERT_EQ(e.fake.installs, 1U);
+        /* As after a crash before the install: record, certificate and policy exist, no unit does. */
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC_OTHER, &o), 201);
+        ASSERT_EQ(e.fake.installs, 2U);
+        ASSERT_CONTAINS(e.fake.last, "install other start tls=yes");
+        ASSERT_CONTAINS(o, "\"name\":\"other\"");
+        /* A different request for the same name is a conflict, not a retry. */
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
+                       "{\"spec\":{\"name\":\"other\",\"image\":\"localhost/else:latest\"}}", &o), 409);
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
+                       "{\"spec\":{\"name\":\"other\",\"image\":\"localhost/agent:latest\"},\"providers\":[]}", &o),
+                  201); /* no providers and [] are the same request */
+        ASSERT_EQ(e.fake.installs, 3U);
+        /* Without unit states the gateway cannot tell: a duplicate stays a 409. */
+        e.ctx.ops = &fake_ops_state_only;
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC_OTHER, &o), 409);
+        ASSERT_EQ(e.fake.installs, 3U);
+        env_done(&e);
+}
+
 TEST(sandbox_create_bad_input) {
         static const char *bad[] = {
                 "", "{", "[]", "{\"spec\":{}}", "{\"spec\":{\"name\":\"Demo\"}}",
