@@ -14,20 +14,23 @@
 /* Sessions are only resumable within our own contexts. */
 static const unsigned char tls_session_id_context[] = "openshell";
 
+/* Picks our one protocol (arg) from the client's ALPN list. *out must stay valid after we return: it
+ * points into the client's list 'in' (SSL_select_next_proto() would point into our own list, which is
+ * not static here). */
 static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                           unsigned inlen, void *arg) {
         const char *want = arg;
-        unsigned char proto[256];
         size_t n = strlen(want);
 
         if (n == 0 || n > 255)
                 return SSL_TLSEXT_ERR_NOACK;
-        proto[0] = (unsigned char) n;
-        memcpy(proto + 1, want, n);
-        if (SSL_select_next_proto((unsigned char **) out, outlen, proto, (unsigned) n + 1, in, inlen) !=
-            OPENSSL_NPN_NEGOTIATED)
-                return SSL_TLSEXT_ERR_NOACK;
-        return SSL_TLSEXT_ERR_OK;
+        for (unsigned i = 0; i < inlen; i += 1U + in[i])
+                if (in[i] == n && i + 1 + n <= inlen && memcmp(in + i + 1, want, n) == 0) {
+                        *out = in + i + 1;
+                        *outlen = (unsigned char) n;
+                        return SSL_TLSEXT_ERR_OK;
+                }
+        return SSL_TLSEXT_ERR_NOACK;
 }
 
 static int context_load_files(SSL_CTX *ctx, const TlsServerOptions *opts) {
