@@ -25,3 +25,14 @@ wait_tcp() {
         done
         return 1
 }
+# sanitizer_report FILE...: ASan/UBSan/LSan reports in daemon logs, as TAP comments (first 60 lines each).
+sanitizer_report() {
+        local f
+        for f in "$@"; do
+                [ -f "$f" ] || continue
+                grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" || continue
+                echo "# sanitizer report in $(basename "$f"):"
+                sed -n '/ERROR: \(Address\|Leak\)Sanitizer\|runtime error:/,/SUMMARY/p' "$f" | grep -v '^ *0x\|Shadow\|redzone\|^  [A-Z]' |
+                        head -60 | sed 's/^/#   /'
+        done
+}

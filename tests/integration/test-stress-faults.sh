@@ -371,6 +371,7 @@ else
         unset API_TLS
 fi
 
+sanitizer_report "$WORK/proxy.log" "$WORK/gateway.log"
 echo "1..$N"
 [ $FAILED -eq 0 ] || { echo "# gateway log (tail):"; tail -15 "$WORK/gateway.log" | sed 's/^/# /'; }
 exit $((FAILED > 0))

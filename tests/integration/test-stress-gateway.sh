@@ -200,6 +200,7 @@ kill -TERM "$GW_PID"; wait "$GW_PID"; rc=$?; GW_PID=
 check "SIGTERM: exit 0 (no sanitizer report)" "$rc" 0
 expect_not "no sanitizer report in the log" "$(cat "$WORK/gateway.log" "$WORK/supervisor.log")" "Sanitizer"
 
+sanitizer_report "$WORK/gateway.log" "$WORK/supervisor.log"
 echo "1..$N"
 [ $FAILED -eq 0 ] || { echo "# gateway log (tail):"; tail -30 "$WORK/gateway.log" | sed 's/^/# /'; }
 exit $((FAILED > 0))

@@ -231,6 +231,7 @@ kill -TERM "$PROXY_PID"; wait "$PROXY_PID"; rc=$?; PROXY_PID=
 check "SIGTERM: exit 0 (no sanitizer report)" "$rc" 0
 expect_not "no sanitizer report in the log" "$(cat "$WORK/proxy.log")" "Sanitizer"
 
+sanitizer_report "$WORK/proxy.log"
 echo "1..$N"
 [ $FAILED -eq 0 ] || { echo "# proxy log (tail):"; tail -30 "$WORK/proxy.log" | sed 's/^/# /'; }
 exit $((FAILED > 0))
