@@ -12,6 +12,7 @@
 #include "log.h"
 #include "parse-util.h"
 #include "policy.h"
+#include "sandbox-install.h"
 #include "string-util.h"
 
 void api_response_done(ApiResponse *r) {
@@ -287,26 +288,29 @@ static int sandbox_create_finish(const ApiContext *ctx, const char *name, Sandbo
         return 0;
 }
 
-/* A create killed after its record became complete but before its spec reached systemd (between
- * store_sandbox_complete() and install; found by e2e/test-faults-system.sh) leaves a record that answers
- * 409 while no unit exists. The same request again (same completed spec, same providers) finishes it when
- * systemd has no unit of that sandbox; any other duplicate stays a 409. */
+/* A create killed after its record became complete but before systemd had done its part (between
+ * store_sandbox_complete() and the install, or before the queued daemon-reload/start left the bus; found by
+ * e2e/test-faults-system.sh) leaves a record that answers 409 while no unit exists, or exists and was never
+ * started. The same request again (same completed spec, same providers) finishes it then: when systemd has
+ * no unit of that sandbox, or when a start is asked for and the sandbox is inactive or failed. Any other
+ * duplicate stays a 409. */
 static bool sandbox_create_interrupted(const ApiContext *ctx, const char *name, const cJSON *jspec,
-                                       const cJSON *providers) {
+                                       const cJSON *providers, bool start) {
         _cleanup_json_ cJSON *rec = NULL, *none = cJSON_CreateArray();
         _cleanup_strv_free_ char **states = NULL;
-        _cleanup_free_ char *unit = NULL;
+        _cleanup_free_ char *proxy = NULL, *umbrella = NULL;
 
         if (!ctx->ops->unit_states || !none || store_sandbox_get(ctx->store, name, &rec) < 0 ||
             !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(rec, "spec"), jspec, true) ||
             !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(rec, "providers"), providers ?: none, true))
                 return false;
         /* The proxy's unit exists only once the generator has rendered the installed spec. */
-        if (asprintf(&unit, "openshell-proxy-%s.service", name) < 0)
+        if (asprintf(&proxy, "openshell-proxy-%s.service", name) < 0 || sandbox_umbrella_unit(name, &umbrella) < 0)
                 return false;
-        if (ctx->ops->unit_states(ctx->ops_userdata, (char *[]) { unit, NULL }, &states) < 0 || !states || !states[0])
+        if (ctx->ops->unit_states(ctx->ops_userdata, (char *[]) { proxy, umbrella, NULL }, &states) < 0 ||
+            strv_length(states) != 2)
                 return false;
-        return streq(states[0], "unknown");
+        return streq(states[0], "unknown") || (start && (streq(states[1], "inactive") || streq(states[1], "failed")));
 }
 
 /* The record, certificates and policy exist already: only the install is left. The record stays on failure. */
@@ -361,7 +365,7 @@ static int handle_sandbox_create(const ApiContext *ctx, const ApiRequest *req, A
 
         providers = cJSON_GetObjectItemCaseSensitive(body, "providers");
         e = store_sandbox_create(ctx->store, name, jspec, providers, &err);
-        if (e == -EEXIST && sandbox_create_interrupted(ctx, name, jspec, providers))
+        if (e == -EEXIST && sandbox_create_interrupted(ctx, name, jspec, providers, cJSON_IsTrue(start)))
                 e = sandbox_create_resume(ctx, name, &spec, cJSON_IsTrue(start), r);
         else if (e < 0)
                 return api_errno(r, e, "invalid_spec", err);

@@ -19,6 +19,7 @@ typedef struct FakeOps {
         unsigned unit_calls;    /* unit_states calls */
         char asked[1024];       /* the units of the last unit_states call, space-separated */
         const char *session_up; /* the sandbox with a supervisor session, or NULL */
+        const char *umbrella;   /* if set, the state of every umbrella unit */
 } FakeOps;
 
 static int fake_install(void *ud, SandboxSpec *spec, bool start, char **ret_error) {
@@ -79,7 +80,7 @@ static int fake_unit_states(void *ud, char *const *units, char ***ret) {
                 if (strstr(u, "other"))
                         st = "unknown";
                 else if (startswith(u, "openshell-sandbox@"))
-                        st = "activating";
+                        st = f->umbrella ?: "activating";
                 else if (endswith(u, "-network.service") || endswith(u, "-volume.service"))
                         st = "active";
                 else if (startswith(u, "openshell-proxy-"))
@@ -232,9 +233,9 @@ TEST(sandbox_crud) {
         env_done(&e);
 }
 
-/* A create killed after its record was complete but before the install (e2e/test-faults-system.sh, F04):
- * the same request again finishes it while systemd has no unit of it; anything else stays a 409. The fake
- * reports the units of a sandbox named "other" as not loaded. */
+/* A create killed after its record was complete but before systemd did its part (e2e/test-faults-system.sh,
+ * F04): the same request again finishes it while systemd has no unit of it, or while it is inactive and a
+ * start is asked for; anything else stays a 409. The fake reports the units of "other" as not loaded. */
 #define SPEC_OTHER "{\"spec\":{\"name\":\"other\",\"image\":\"localhost/agent:latest\"},\"start\":true}"
 TEST(sandbox_create_interrupted_is_finished_by_a_retry) {
         _cleanup_free_ char *o = NULL;
@@ -254,10 +255,24 @@ TEST(sandbox_create_interrupted_is_finished_by_a_retry) {
                        "{\"spec\":{\"name\":\"other\",\"image\":\"localhost/agent:latest\"},\"providers\":[]}", &o),
                   201); /* no providers and [] are the same request */
         ASSERT_EQ(e.fake.installs, 3U);
+        /* Units exist but the start never happened: the same create asking for a start finishes it; without
+         * a start there is nothing to finish. */
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC, &o), 201);
+        ASSERT_EQ(e.fake.installs, 4U);
+        e.fake.umbrella = "inactive";
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC, &o), 409);
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
+                       "{\"spec\":{\"name\":\"demo\",\"image\":\"localhost/agent:latest\"},\"policy\":{\"version\":1},"
+                       "\"start\":true}", &o), 201);
+        ASSERT_EQ(e.fake.installs, 5U);
+        ASSERT_CONTAINS(e.fake.last, "install demo start");
+        e.fake.umbrella = "active";
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
+                       "{\"spec\":{\"name\":\"demo\",\"image\":\"localhost/agent:latest\"},\"start\":true}", &o), 409);
         /* Without unit states the gateway cannot tell: a duplicate stays a 409. */
         e.ctx.ops = &fake_ops_state_only;
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC_OTHER, &o), 409);
-        ASSERT_EQ(e.fake.installs, 3U);
+        ASSERT_EQ(e.fake.installs, 5U);
         env_done(&e);
 }
 
