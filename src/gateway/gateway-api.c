@@ -305,15 +305,18 @@ static bool sandbox_create_interrupted(const ApiContext *ctx, const char *name, 
             !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(rec, "providers"), providers ?: none, true))
                 return false;
         /* The proxy's unit exists only once the generator has rendered the installed spec. */
-        if (asprintf(&proxy, "openshell-proxy-%s.service", name) < 0 || sandbox_umbrella_unit(name, &umbrella) < 0)
+        if (asprintf(&proxy, "openshell-proxy-%s.service", name) < 0 ||
+            sandbox_umbrella_unit(name, &umbrella) < 0)
                 return false;
         if (ctx->ops->unit_states(ctx->ops_userdata, (char *[]) { proxy, umbrella, NULL }, &states) < 0 ||
             strv_length(states) != 2)
                 return false;
-        return streq(states[0], "unknown") || (start && (streq(states[1], "inactive") || streq(states[1], "failed")));
+        return streq(states[0], "unknown") ||
+               (start && (streq(states[1], "inactive") || streq(states[1], "failed")));
 }
 
-/* The record, certificates and policy exist already: only the install is left. The record stays on failure. */
+/* The record, certificates and policy exist already: only the install is left. The record stays on
+ * failure. */
 static int sandbox_create_resume(const ApiContext *ctx, const char *name, SandboxSpec **spec, bool start,
                                  ApiResponse *r) {
         _cleanup_free_ char *err = NULL;

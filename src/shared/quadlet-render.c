@@ -443,7 +443,8 @@ static int render_agent(const SandboxSpec *spec, const RenderOptions *opts, char
          * the host's end of the bridge has one too: a host daemon listening on [::] would answer the agent
          * at fe80::...%eth0, past openshell-firewall's IPv4 rules (found by the e2e bypass matrix). The
          * agent cannot turn IPv6 back on: no CAP_NET_ADMIN, /proc/sys is read-only. */
-        out_printf(&o, "Sysctl=net.ipv6.conf.all.disable_ipv6=1\nSysctl=net.ipv6.conf.default.disable_ipv6=1\n");
+        out_printf(&o, "Sysctl=net.ipv6.conf.all.disable_ipv6=1\n"
+                       "Sysctl=net.ipv6.conf.default.disable_ipv6=1\n");
         agent_mounts(&o, spec, opts);
         agent_env(&o, spec, ip);
         out_printf(&o, "Entrypoint=%s\n", QUADLET_SIDECAR_LOADER);

@@ -252,7 +252,8 @@ TEST(sandbox_create_interrupted_is_finished_by_a_retry) {
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
                        "{\"spec\":{\"name\":\"other\",\"image\":\"localhost/else:latest\"}}", &o), 409);
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
-                       "{\"spec\":{\"name\":\"other\",\"image\":\"localhost/agent:latest\"},\"providers\":[]}", &o),
+                       "{\"spec\":{\"name\":\"other\",\"image\":\"localhost/agent:latest\"},"
+                       "\"providers\":[]}", &o),
                   201); /* no providers and [] are the same request */
         ASSERT_EQ(e.fake.installs, 3U);
         /* Units exist but the start never happened: the same create asking for a start finishes it; without
@@ -262,13 +263,14 @@ TEST(sandbox_create_interrupted_is_finished_by_a_retry) {
         e.fake.umbrella = "inactive";
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC, &o), 409);
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
-                       "{\"spec\":{\"name\":\"demo\",\"image\":\"localhost/agent:latest\"},\"policy\":{\"version\":1},"
-                       "\"start\":true}", &o), 201);
+                       "{\"spec\":{\"name\":\"demo\",\"image\":\"localhost/agent:latest\"},"
+                       "\"policy\":{\"version\":1},\"start\":true}", &o), 201);
         ASSERT_EQ(e.fake.installs, 5U);
         ASSERT_CONTAINS(e.fake.last, "install demo start");
         e.fake.umbrella = "active";
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
-                       "{\"spec\":{\"name\":\"demo\",\"image\":\"localhost/agent:latest\"},\"start\":true}", &o), 409);
+                       "{\"spec\":{\"name\":\"demo\",\"image\":\"localhost/agent:latest\"},"
+                       "\"start\":true}", &o), 409);
         /* Without unit states the gateway cannot tell: a duplicate stays a 409. */
         e.ctx.ops = &fake_ops_state_only;
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC_OTHER, &o), 409);
