@@ -229,6 +229,11 @@ TEST(sandbox_crud) {
         ASSERT_EQ(call(&e, &sbx_demo, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo/logs", NULL, &o), 403);
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "DELETE", "/v1/sandboxes/demo", NULL, &o), 200);
         ASSERT_STREQ(e.fake.last, "uninstall demo");
+        /* Again: 404, and what a killed first delete may have left on the system side goes too. */
+        ASSERT_EQ(e.fake.uninstalls, 1U);
+        ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "DELETE", "/v1/sandboxes/demo", NULL, &o), 404);
+        ASSERT_EQ(e.fake.uninstalls, 2U);
+        ASSERT_STREQ(e.fake.last, "uninstall demo");
         ASSERT_EQ(call(&e, &admin, LISTEN_ROLE_API, "GET", "/v1/sandboxes/demo", NULL, &o), 404);
         env_done(&e);
 }
