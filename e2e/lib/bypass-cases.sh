@@ -284,6 +284,8 @@ bp_setup_gateway() {
                 return 0
         fi
         BP_GW_OWNED=yes
+        # A user gateway of its own port: a system gateway may hold 127.0.0.1:17670 in the same machine.
+        [ "$E2E_MODE" != user ] || GW_API=127.0.0.1:17680
         d=$(gw_tls_dir)
         e2e_as openshell-gateway generate-certs --output-dir "$d" >/dev/null || return
         conf=$(printf '[Gateway]\nBindAddress=%s\nCallbackAddress=\nCallbackAddress=%s\nIdleTimeoutSec=%ss\n' \
@@ -296,7 +298,14 @@ bp_setup_gateway() {
 }
 
 bp_create() {
-        local out
+        local out n
+        # What an interrupted earlier run may have left in the gateway's state.
+        for n in "$BP_A" "$BP_B"; do
+                gw_api DELETE "/v1/sandboxes/$n" >/dev/null 2>&1
+        done
+        gw_api DELETE "/v1/providers/$BP_PROV" >/dev/null 2>&1
+        gw_wait 60 gw_nothing_left "$BP_A" && gw_wait 60 gw_nothing_left "$BP_B" ||
+                { echo "leftovers of an earlier run: $(gw_leftovers "$BP_A") $(gw_leftovers "$BP_B")"; return 1; }
         out=$(gw_api POST /v1/providers "{\"name\":\"$BP_PROV\",\"type\":\"generic\",\"credentials\":{\"BYPASS_TOKEN\":\"$BP_SECRET\"}}")
         [ "$(gw_status "$out")" = 201 ] || { echo "POST /v1/providers: $out"; return 1; }
         out=$(gw_api POST /v1/sandboxes "$(bp_create_body "$BP_A" localhost/openshell-test-debian:latest)")
