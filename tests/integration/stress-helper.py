@@ -252,7 +252,7 @@ def sink(port):
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", port))
-    srv.listen(128)
+    srv.listen(1024)
 
     def run(c):
         try:

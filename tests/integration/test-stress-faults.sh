@@ -170,6 +170,9 @@ start_gateway() { # [WRAPPER...]
         wait_tcp 127.0.0.1 "$API_PORT" "$GW_PID"
 }
 stop_gateway() { kill -TERM "$GW_PID" 2>/dev/null; wait "$GW_PID" 2>/dev/null; GW_PID=; }
+# wait_pki STATE: the gateway listens first and completes its PKI next; the client certificate (written
+# after its key) may only now be issued.
+wait_pki() { for _ in $(seq 200); do [ -s "$1/tls/client.crt" ] && return 0; sleep 0.05; done; return 1; }
 api() { # STATE METHOD PATH [BODY]: "STATUS BODY" (the client certificate from $API_TLS or STATE/tls)
         local t=${API_TLS:-$1/tls}
         curl -sS --max-time 20 --cacert "$t/ca.crt" --cert "$t/client.crt" --key "$t/client.key" -X "$2" \
@@ -228,6 +231,7 @@ for k in $(seq "$K"); do
                 bad="$bad rename $k: no restart ($(tail -1 "$WORK/gateway.log"));"
                 continue
         fi
+        wait_pki "$st"
         case $(api "$st" GET /v1/health) in "200 "*'"identity":"admin"'*) ;; *) bad="$bad rename $k: not serving;" ;; esac
         state_sound "$st" >/dev/null || bad="$bad rename $k: $(state_sound "$st");"
         stop_gateway
@@ -238,7 +242,7 @@ done
 # 4. Killed in the middle of API writes.
 ST=$WORK/gw
 gw_conf "$ST"
-start_gateway || { echo "Bail out! gateway did not start: $(tail -5 "$WORK/gateway.log")"; exit 1; }
+start_gateway && wait_pki "$ST" || { echo "Bail out! gateway did not start: $(tail -5 "$WORK/gateway.log")"; exit 1; }
 policy() { printf '{"policy":{"version":1,"network_policies":{"p":{"name":"%s","endpoints":[{"host":"example.com","port":443}]}}}}' "$1"; }
 api "$ST" POST /v1/sandboxes '{"spec":{"name":"demo","image":"localhost/agent:latest"}}' >/dev/null
 api "$ST" PUT /v1/sandboxes/demo/policy "$(policy rev2)" >/dev/null
@@ -331,7 +335,7 @@ else
         inns() { nsenter -t "$GW_PID" -m -- "$@"; }
         inns findmnt -n -o FSTYPE,SIZE "$ST" | sed 's/^/# state directory: /'
         # The tmpfs is only visible inside the gateway's mount namespace: the client takes a copy.
-        for _ in $(seq 100); do inns test -s "$ST/tls/client.key" && break; sleep 0.05; done
+        for _ in $(seq 200); do inns test -s "$ST/tls/client.crt" && break; sleep 0.05; done
         mkdir -p "$WORK/small-tls"
         for f in ca.crt client.crt client.key; do inns cat "$ST/tls/$f" >"$WORK/small-tls/$f"; done
         API_TLS=$WORK/small-tls

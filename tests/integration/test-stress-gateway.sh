@@ -61,6 +61,8 @@ if ! wait_tcp 127.0.0.1 "$API_PORT" "$GW_PID" || ! wait_tcp 127.0.0.2 "$CB_PORT"
         echo "1..1"; fail "gateway starts" "$(cat "$WORK/gateway.log")"; exit 1
 fi
 echo "# gateway pid $GW_PID, API 127.0.0.1:$API_PORT, callback 127.0.0.2:$CB_PORT, work dir $WORK"
+# It listens first and creates its PKI next: the client certificate (written after its key) comes last.
+for _ in $(seq 200); do [ -s "$TLS/client.crt" ] && break; sleep 0.05; done
 
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 # wait_fds PID N: until PID holds at most N descriptors (a bound for a broken daemon, not a timing check).
