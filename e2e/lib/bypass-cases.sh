@@ -306,6 +306,7 @@ bp_create() {
         gw_api DELETE "/v1/providers/$BP_PROV" >/dev/null 2>&1
         gw_wait 60 gw_nothing_left "$BP_A" && gw_wait 60 gw_nothing_left "$BP_B" ||
                 { echo "leftovers of an earlier run: $(gw_leftovers "$BP_A") $(gw_leftovers "$BP_B")"; return 1; }
+        bp_setup_dropin
         out=$(gw_api POST /v1/providers "{\"name\":\"$BP_PROV\",\"type\":\"generic\",\"credentials\":{\"BYPASS_TOKEN\":\"$BP_SECRET\"}}")
         [ "$(gw_status "$out")" = 201 ] || { echo "POST /v1/providers: $out"; return 1; }
         out=$(gw_api POST /v1/sandboxes "$(bp_create_body "$BP_A" localhost/openshell-test-debian:latest)")
@@ -359,7 +360,6 @@ bp_setup() {
         bp_step "test CA and the witness's certificate (openssl in the machine)" bp_setup_pki || return
         bp_step "the witness runs in the test internet (netns osinet, $BP_SERVER)" bp_setup_upstream || return
         bp_step "the gateway answers on $GW_API" bp_setup_gateway || return
-        bp_setup_dropin
         if [ "$E2E_MODE" = system ]; then
                 tb_exec systemd-run --quiet --unit=bypass-v6host busybox httpd -f -p "[::]:$BP_V6PORT" \
                         -h /srv/hostsrv/www
