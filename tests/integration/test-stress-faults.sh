@@ -82,10 +82,12 @@ network_policies:
 POLICY
 PROXY_ARGS=(--listen "127.0.0.1:$PX" --policy "$WORK/policy.yaml" --upstream-ca "$WORK/upca.crt" --sandbox faults)
 
-start_proxy() { # TLS-DIR
+start_proxy() { # TLS-DIR: the proxy listens first, then sets up its CA (.ready last)
         "$PROXY" "${PROXY_ARGS[@]}" --tls-dir "$1" 2>>"$WORK/proxy.log" &
         PROXY_PID=$!
-        wait_tcp 127.0.0.1 "$PX" "$PROXY_PID"
+        wait_tcp 127.0.0.1 "$PX" "$PROXY_PID" || return 1
+        for _ in $(seq 200); do [ -s "$1/ca/.ready" ] && return 0; sleep 0.05; done
+        return 1
 }
 stop_proxy() { kill -TERM "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=; }
 fingerprint() { openssl x509 -in "$1/ca/ca.crt" -noout -fingerprint -sha256 2>&1 | sed 's/.*=//; s/://g'; }
