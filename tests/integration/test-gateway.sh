@@ -60,7 +60,10 @@ export DBUS_SESSION_BUS_ADDRESS=unix:path=$WORK/no-bus
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 "$GATEWAY" --user --config "$WORK/gateway.conf" >"$WORK/gateway.log" 2>&1 &
 GW_PID=$!
-if ! wait_port 127.0.0.1 "$API_PORT" || ! wait_port 127.0.0.2 "$CB_PORT"; then
+# The gateway binds first (its certificate names the listeners), then writes its PKI; the client's
+# certificate may appear a moment after the ports (under ASan noticeably so).
+pki_ready() { local i; for i in $(seq 1 200); do [ -s "$TLS/client.crt" ] && [ -s "$TLS/client.key" ] && return 0; sleep 0.05; done; return 1; }
+if ! wait_port 127.0.0.1 "$API_PORT" || ! wait_port 127.0.0.2 "$CB_PORT" || ! pki_ready; then
         echo "1..1"; fail "gateway starts" "$(cat "$WORK/gateway.log")"; exit 1
 fi
 
