@@ -63,6 +63,9 @@ TEST(leaf_long_host) {
         ASSERT_EQ(verify(ca, ctx_cert(a)), 1);
         ASSERT_TRUE(leaf_sni_allowed(ctx_cert(a), host));
         ASSERT_FALSE(leaf_sni_allowed(ctx_cert(a), "example.com"));
+        /* a leading dot is a subdomain wildcard to X509_check_host(), never an SNI */
+        ASSERT_FALSE(leaf_sni_allowed(ctx_cert(a), ".com"));
+        ASSERT_FALSE(leaf_sni_allowed(ctx_cert(a), ".example.com"));
         ASSERT_TRUE(leaf_sni_allowed(ctx_cert(a), NULL));
 }
 
