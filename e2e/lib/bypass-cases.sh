@@ -275,24 +275,30 @@ bp_create_body() {
 
 # A gateway that already answers (another suite's, or an administrator's) is used as it is and left
 # running; otherwise this suite configures one like lib/gateway-cases.sh and stops it again at the end.
-bp_setup_gateway() {
-        local d conf out
+# Decided in the suite's own shell (bp_step runs its command in a subshell): BP_GW_OWNED, GW_API.
+bp_gateway_decide() {
         if [ "$(e2e_systemctl is-active openshell-gateway.socket)" = active ] &&
            [ "$(gw_status "$(gw_api GET /v1/health 2>/dev/null)")" = 200 ]; then
                 BP_GW_OWNED=no
                 e2e_info "using the gateway that is already running on $GW_API"
-                return 0
+                return
         fi
         BP_GW_OWNED=yes
-        # A user gateway of its own port: a system gateway may hold 127.0.0.1:17670 in the same machine.
+        # A user gateway on a port of its own: a system gateway may hold 127.0.0.1:17670 in the same machine.
         [ "$E2E_MODE" != user ] || GW_API=127.0.0.1:17680
-        d=$(gw_tls_dir)
-        e2e_as openshell-gateway generate-certs --output-dir "$d" >/dev/null || return
-        conf=$(printf '[Gateway]\nBindAddress=%s\nCallbackAddress=\nCallbackAddress=%s\nIdleTimeoutSec=%ss\n' \
-                "$GW_API" "$GW_CALLBACK" 300)
-        e2e_put "$(gw_conf_dropin)" <<<"$conf"
-        e2e_systemctl daemon-reload &&
-                e2e_systemctl restart openshell-gateway.socket openshell-gateway-callback.socket || return
+}
+
+bp_setup_gateway() {
+        local d conf out
+        if [ "$BP_GW_OWNED" = yes ]; then
+                d=$(gw_tls_dir)
+                e2e_as openshell-gateway generate-certs --output-dir "$d" >/dev/null || return
+                conf=$(printf '[Gateway]\nBindAddress=%s\nCallbackAddress=\nCallbackAddress=%s\nIdleTimeoutSec=%ss\n' \
+                        "$GW_API" "$GW_CALLBACK" 300)
+                e2e_put "$(gw_conf_dropin)" <<<"$conf"
+                e2e_systemctl daemon-reload &&
+                        e2e_systemctl restart openshell-gateway.socket openshell-gateway-callback.socket || return
+        fi
         out=$(gw_api GET /v1/health)
         [ "$(gw_status "$out")" = 200 ] || { echo "gateway health: $out"; return 1; }
 }
@@ -359,6 +365,7 @@ bp_step() {
 bp_setup() {
         bp_step "test CA and the witness's certificate (openssl in the machine)" bp_setup_pki || return
         bp_step "the witness runs in the test internet (netns osinet, $BP_SERVER)" bp_setup_upstream || return
+        bp_gateway_decide
         bp_step "the gateway answers on $GW_API" bp_setup_gateway || return
         if [ "$E2E_MODE" = system ]; then
                 tb_exec systemd-run --quiet --unit=bypass-v6host busybox httpd -f -p "[::]:$BP_V6PORT" \
