@@ -806,7 +806,7 @@ bp_no_proxy_keys() {
 
 bp_case_secret_api() {
         local cert=() out
-        bp_begin S04 "fetch the credentials from the gateway through the proxy's forward (the agent's own identity, none)" "refused: only the proxy's certificate gets them"
+        bp_begin S04 "fetch the credentials from the gateway through the proxy's forward (with the agent's own certificate, and without one)" "refused: only the proxy's certificate gets them"
         bp_control "the proxy's certificate gets them on the callback listener" bp_proxy_gets_credentials
         if bp_in test -s /etc/openshell/tls/client/tls.key; then
                 e2e_info "  the agent has a client certificate: $(bp_in openssl x509 -noout -subject -in /etc/openshell/tls/client/tls.crt 2>&1)"
