@@ -36,3 +36,12 @@ sanitizer_report() {
                         head -60 | sed 's/^/#   /'
         done
 }
+
+# The relay scripts' exit trap: stop the supervisor ($SUP_PID) and the gateway ($GW_PID) they started,
+# then remove $WORK (kept when KEEP_WORK is set). Usage: trap relay_cleanup EXIT
+relay_cleanup() {
+        [ -n "${SUP_PID:-}" ] && kill "$SUP_PID" 2>/dev/null
+        [ -n "${GW_PID:-}" ] && kill "$GW_PID" 2>/dev/null
+        wait 2>/dev/null
+        [ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
+}

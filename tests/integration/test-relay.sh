@@ -21,15 +21,9 @@ SUP_PID=
 N=0
 FAILED=0
 
-cleanup() {
-        [ -n "$SUP_PID" ] && kill "$SUP_PID" 2>/dev/null
-        [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null
-        wait 2>/dev/null
-        [ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 . "$(dirname "$0")/lib.sh" || exit 1
+trap relay_cleanup EXIT
 
 wait_port() {
         for _ in $(seq 300); do

@@ -24,15 +24,9 @@ SUP_PID=
 N=0
 FAILED=0
 
-cleanup() {
-        [ -n "$SUP_PID" ] && kill "$SUP_PID" 2>/dev/null
-        [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null
-        wait 2>/dev/null
-        [ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 . "$HERE/lib.sh" || exit 1
+trap relay_cleanup EXIT
 
 API_PORT=$(free_port)
 CB_PORT=$(free_port)

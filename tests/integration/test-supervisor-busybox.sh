@@ -25,14 +25,8 @@ GW_PID=
 SUP_PID=
 N=0
 FAILED=0
-cleanup() {
-        [ -n "$SUP_PID" ] && kill "$SUP_PID" 2>/dev/null
-        [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null
-        wait 2>/dev/null
-        [ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
 . "$(dirname "$0")/lib.sh" || exit 1
+trap relay_cleanup EXIT
 
 # The "image": busybox only. The sidecar part: the supervisor, the libraries it loads, the loader.
 mkdir -p "$ROOT/bin" "$ROOT/tmp" "$ROOT/opt/openshell/bin" "$ROOT/opt/openshell/lib" "$ROOT/etc/openshell/tls/client"
