@@ -121,41 +121,38 @@ static int first_frame(const char *buf, size_t n, RelayFrame *f, size_t *ret_use
         return r;
 }
 
+/* One request on a fresh connection to a listener of ROLE; the answer (NUL-terminated) into buf. */
+static void request_once(Env *e, ListenRole role, const char *method, const char *path, bool upgrade, char *buf,
+                         size_t size) {
+        int fd = peer_connect(e, role);
+        ssize_t n;
+
+        send_request(fd, method, path, upgrade);
+        memset(buf, 0, size);
+        n = peer_read(e, fd, buf, size - 1);
+        close(fd);
+        ASSERT_TRUE(n > 0); /* records the failure; the caller's checks of buf then fail too */
+}
+
 TEST(refusals_before_the_upgrade) {
         Env e;
         char buf[4096];
-        int fd;
 
         ASSERT_OK(env_setup(&e));
-        fd = peer_connect(&e, LISTEN_ROLE_API);
-        send_request(fd, "POST", "/v1/sandboxes/demo/exec", false);
-        ASSERT_TRUE(peer_read(&e, fd, buf, sizeof(buf) - 1) > 0);
+        request_once(&e, LISTEN_ROLE_API, "POST", "/v1/sandboxes/demo/exec", false, buf, sizeof(buf));
         ASSERT_CONTAINS(buf, "HTTP/1.1 426");
         ASSERT_CONTAINS(buf, "upgrade_required");
-        close(fd);
 
-        fd = peer_connect(&e, LISTEN_ROLE_API);
-        send_request(fd, "POST", "/v1/sandboxes/demo/exec", true);
-        memset(buf, 0, sizeof(buf));
-        ASSERT_TRUE(peer_read(&e, fd, buf, sizeof(buf) - 1) > 0);
+        request_once(&e, LISTEN_ROLE_API, "POST", "/v1/sandboxes/demo/exec", true, buf, sizeof(buf));
         ASSERT_CONTAINS(buf, "HTTP/1.1 503");
         ASSERT_CONTAINS(buf, "sandbox_unavailable");
-        close(fd);
 
-        fd = peer_connect(&e, LISTEN_ROLE_API);
-        send_request(fd, "POST", "/v1/sandboxes/nope/exec", true);
-        memset(buf, 0, sizeof(buf));
-        ASSERT_TRUE(peer_read(&e, fd, buf, sizeof(buf) - 1) > 0);
+        request_once(&e, LISTEN_ROLE_API, "POST", "/v1/sandboxes/nope/exec", true, buf, sizeof(buf));
         ASSERT_CONTAINS(buf, "HTTP/1.1 404");
-        close(fd);
 
         /* exec is not a callback-listener route, whoever asks. */
-        fd = peer_connect(&e, LISTEN_ROLE_CALLBACK);
-        send_request(fd, "POST", "/v1/sandboxes/demo/exec", true);
-        memset(buf, 0, sizeof(buf));
-        ASSERT_TRUE(peer_read(&e, fd, buf, sizeof(buf) - 1) > 0);
+        request_once(&e, LISTEN_ROLE_CALLBACK, "POST", "/v1/sandboxes/demo/exec", true, buf, sizeof(buf));
         ASSERT_CONTAINS(buf, "HTTP/1.1 403");
-        close(fd);
         env_done(&e);
 }
 
