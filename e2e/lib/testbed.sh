@@ -309,6 +309,12 @@ tb_wait_user() {
 
 # tb_up SRCDIR BUILDDIR: prepare, install BUILDDIR (configured with --prefix=/usr --sysconfdir=/etc
 # --localstatedir=/var) into a fresh view of the rootfs, build the images, boot once.
+# Install the meson build BUILD into the run's root (the overlay view the machine runs on).
+tb_install_build() {
+        DESTDIR= meson install -C "$1" --destdir "$TB_RUN/root" --no-rebuild --quiet >"$TB_RUN/install.log" 2>&1 ||
+                tb_die "meson install failed: $(tail -5 "$TB_RUN/install.log")"
+}
+
 tb_up() {
         local src=$1 build=$2
         [ "$(id -u)" = 0 ] || tb_die "the testbed needs root" || return
@@ -320,9 +326,7 @@ tb_up() {
         mount -t overlay overlay -o "lowerdir=$TB_ROOTFS,upperdir=$TB_RUN/upper,workdir=$TB_RUN/work" \
                 "$TB_RUN/root" || tb_die "cannot mount the overlay view of $TB_ROOTFS" || return
         tb_prep_root "$TB_RUN/root" "$src" || return
-        DESTDIR= meson install -C "$build" --destdir "$TB_RUN/root" --no-rebuild --quiet \
-                >"$TB_RUN/install.log" 2>&1 ||
-                tb_die "meson install failed: $(tail -5 "$TB_RUN/install.log")" || return
+        tb_install_build "$build" || return
         tb_check_libs "$TB_RUN/root" || return
         "$src/tools/build-test-images" --dir "$TB_IMAGES" >/dev/null || return
         tb_boot "$src" || return
@@ -336,9 +340,7 @@ tb_up() {
 tb_reinstall() {
         local src=$1 build=$2
         tb_booted || tb_die "no testbed run is booted" || return
-        DESTDIR= meson install -C "$build" --destdir "$TB_RUN/root" --no-rebuild --quiet \
-                >"$TB_RUN/install.log" 2>&1 ||
-                tb_die "meson install failed: $(tail -5 "$TB_RUN/install.log")" || return
+        tb_install_build "$build" || return
         tb_raw systemctl daemon-reload || return
         tb_user systemctl --user daemon-reload || return
         tb_import_images

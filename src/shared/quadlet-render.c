@@ -145,14 +145,20 @@ static void out_exec(Out *o, char *const *words) {
 }
 
 /* Paths reach Mount= unquoted: the spec parser restricts them to [A-Za-z0-9/._+@-]; check again here so
- * that the renderer is safe on its own. */
-static bool mount_word_is_safe(const char *s) {
-        return s && *s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+@-") == strlen(s);
+ * that the renderer is safe on its own. An image reference as a Mount= source may also hold ':' (tag,
+ * digest). Neither may hold ',' or '=', which would start another Mount= option. */
+#define MOUNT_WORD_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+@-"
+
+static bool word_is_safe(const char *s, const char *chars) {
+        return s && *s && strspn(s, chars) == strlen(s);
 }
 
-/* An image reference as a Mount= source: the path set plus ':' (tag, digest). */
+static bool mount_word_is_safe(const char *s) {
+        return word_is_safe(s, MOUNT_WORD_CHARS);
+}
+
 static bool image_word_is_safe(const char *s) {
-        return s && *s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+@:-") == strlen(s);
+        return word_is_safe(s, MOUNT_WORD_CHARS ":");
 }
 
 static void out_mount(Out *o, const char *type, const char *source, const char *target, bool ro, bool relabel) {
