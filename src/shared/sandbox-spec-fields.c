@@ -464,6 +464,8 @@ static int add_optional(cJSON *root, const SandboxSpec *s) {
         }
         if (s->gateway && !cJSON_AddStringToObject(root, "gateway", s->gateway))
                 return -ENOMEM;
+        if (s->gateway_socket && !cJSON_AddStringToObject(root, "gateway_socket", s->gateway_socket))
+                return -ENOMEM;
         if (s->has_subnet) {
                 _cleanup_free_ char *subnet = NULL;
                 int r = sandbox_subnet_format(s->subnet_slot, &subnet);

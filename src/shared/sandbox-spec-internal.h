@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* Helpers shared by sandbox-spec.c (top level, scalars) and sandbox-spec-fields.c (env, labels,
- * resources, mounts, tls, serialization). Not for use outside the spec parser. */
+/* Helpers shared by sandbox-spec.c (top level, scalars), sandbox-spec-fields.c (env, labels, resources,
+ * mounts, tls, serialization) and sandbox-spec-gateway.c (gateway, gateway_socket). Not for use outside
+ * the spec parser. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,3 +42,5 @@ int spec_parse_labels(SandboxSpec *spec, const cJSON *j, char **ret_error);
 int spec_parse_resources(SandboxSpec *spec, const cJSON *j, char **ret_error);
 int spec_parse_mounts(SandboxSpec *spec, const cJSON *j, char **ret_error);
 int spec_parse_tls(SandboxSpec *spec, const cJSON *j, char **ret_error);
+int spec_parse_gateway(SandboxSpec *spec, const cJSON *j, char **ret_error);
+int spec_parse_gateway_socket(SandboxSpec *spec, const cJSON *j, char **ret_error);

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -51,6 +50,7 @@ SandboxSpec *sandbox_spec_free(SandboxSpec *s) {
         free(s->tls_agent_key);
         free(s->gateway);
         free(s->gateway_host);
+        free(s->gateway_socket);
         return mfree(s);
 }
 
@@ -283,94 +283,6 @@ static int parse_subnet(SandboxSpec *spec, const cJSON *j, char **ret_error) {
         return 0;
 }
 
-/* A host name, IPv4 address or bracketed IPv6 address. */
-static bool gateway_host_is_valid(const char *h) {
-        unsigned char buf[16];
-        size_t len = strlen(h), label = 0;
-
-        if (h[0] == '[') {
-                _cleanup_free_ char *inner = NULL;
-                if (len < 3 || h[len - 1] != ']')
-                        return false;
-                inner = strndup(h + 1, len - 2);
-                return inner && inet_pton(AF_INET6, inner, buf) == 1;
-        }
-        if (len == 0 || len > 253)
-                return false;
-        if (strspn(h, "0123456789.") == len)
-                return inet_pton(AF_INET, h, buf) == 1 && !streq(h, "0.0.0.0");
-        for (const char *p = h;; p++) {
-                if (*p == '.' || *p == 0) {
-                        /* *(p - label), not p[-label]: negating a size_t wraps (UB in the pointer sum). */
-                        if (label == 0 || p[-1] == '-' || *(p - label) == '-')
-                                return false;
-                        if (*p == 0)
-                                return true;
-                        label = 0;
-                        continue;
-                }
-                if (!ascii_isalnum(*p) && *p != '-')
-                        return false;
-                if (++label > 63)
-                        return false;
-        }
-}
-
-static int parse_gateway(SandboxSpec *spec, const cJSON *j, char **ret_error) {
-        _cleanup_free_ char *host = NULL, *url = NULL;
-        const char *s, *rest, *colon, *end;
-        uint16_t port;
-        bool https;
-        int r;
-
-        r = spec_get_string("gateway", j, SANDBOX_GATEWAY_MAX, false, &s, ret_error);
-        if (r < 0)
-                return r;
-        if ((rest = startswith(s, "http://")))
-                https = false;
-        else if ((rest = startswith(s, "https://")))
-                https = true;
-        else
-                return spec_fail(ret_error, "gateway: '%s' must start with http:// or https://", spec_printable(s));
-
-        url = strdup(s);
-        if (!url)
-                return -ENOMEM;
-        end = rest + strlen(rest);
-        if (end > rest && end[-1] == '/')
-                url[(end - 1) - s] = 0, end--;
-        colon = NULL;
-        for (const char *p = rest; p < end; p++)
-                if (*p == ':')
-                        colon = p;
-                else if (*p == '/' || *p == '?' || *p == '#' || *p == '@')
-                        return spec_fail(ret_error, "gateway: '%s' must be scheme://HOST:PORT, without a path or user",
-                                         spec_printable(s));
-        if (rest[0] == '[' && !strchr(rest, ']'))
-                return spec_fail(ret_error, "gateway: '%s' has an unterminated IPv6 address", spec_printable(s));
-        if (!colon || (rest[0] == '[' && colon < strchr(rest, ']')))
-                return spec_fail(ret_error, "gateway: '%s' has no port (scheme://HOST:PORT)", spec_printable(s));
-
-        host = strndup(rest, colon - rest);
-        if (!host)
-                return -ENOMEM;
-        if (!gateway_host_is_valid(host))
-                return spec_fail(ret_error, "gateway: '%s' is not a valid host name or address", spec_printable(host));
-        {
-                _cleanup_free_ char *p = strndup(colon + 1, end - colon - 1);
-                if (!p)
-                        return -ENOMEM;
-                if (parse_ip_port(p, &port) < 0)
-                        return spec_fail(ret_error, "gateway: '%s' is not a port (1-65535)", spec_printable(p));
-        }
-
-        free_and_replace(spec->gateway, url);
-        free_and_replace(spec->gateway_host, host);
-        spec->gateway_port = port;
-        spec->gateway_https = https;
-        return 0;
-}
-
 static const struct {
         const char *key;
         int (*parse)(SandboxSpec *spec, const cJSON *j, char **ret_error);
@@ -378,7 +290,8 @@ static const struct {
         { "name", parse_name },         { "image", parse_image },         { "command", parse_command },
         { "env", spec_parse_env },      { "policy", parse_policy },       { "resources", spec_parse_resources },
         { "mounts", spec_parse_mounts }, { "userns", parse_userns },      { "labels", spec_parse_labels },
-        { "tls", spec_parse_tls },      { "gateway", parse_gateway },     { "subnet", parse_subnet },
+        { "tls", spec_parse_tls },      { "gateway", spec_parse_gateway }, { "subnet", parse_subnet },
+        { "gateway_socket", spec_parse_gateway_socket },
 };
 
 int spec_check_keys(const char *field, const cJSON *obj, const char *const *allowed, size_t n_allowed,
@@ -413,6 +326,9 @@ static int spec_check_cross(const SandboxSpec *spec, char **ret_error) {
                 return spec_fail(ret_error, "gateway: https:// requires tls (ca, cert and key)");
         if (spec->gateway && !spec->gateway_https && spec->tls_ca)
                 return spec_fail(ret_error, "gateway: must be https:// when tls is set");
+        if (spec->gateway_socket && !spec->gateway)
+                return spec_fail(ret_error,
+                                 "gateway_socket: requires gateway (the URL names the scheme and the TLS host to verify)");
         return 0;
 }
 

@@ -29,6 +29,10 @@
 #define SANDBOX_MOUNTS_MAX 64U
 #define SANDBOX_VOLUME_NAME_MAX 128U
 #define SANDBOX_GATEWAY_MAX 300U
+#define SANDBOX_SOCKET_PATH_MAX 107U /* an AF_UNIX sun_path, without its NUL */
+/* The gateway socket's file name: QUADLET_GATEWAY_SOCKET_DIR "/" NAME (23 + NAME bytes) must fit a
+ * sun_path inside the proxy container too (quadlet-render.c asserts the sum). */
+#define SANDBOX_GATEWAY_SOCKET_NAME_MAX 84U
 #define SANDBOX_CPUS_MAX 1024U                                  /* whole CPUs */
 #define SANDBOX_MEMORY_MIN (6ULL * 1024 * 1024)                 /* Podman's minimum */
 #define SANDBOX_MEMORY_MAX (16ULL * 1024 * 1024 * 1024 * 1024) /* 16 TiB */
@@ -80,10 +84,11 @@ typedef struct SandboxSpec {
         char *tls_ca, *tls_cert, *tls_key; /* all or none: the proxy's client identity (CN=sandbox:NAME) */
         char *tls_agent_cert, *tls_agent_key; /* both or none, only with tls_ca: the supervisor's (CN=agent:NAME) */
 
-        char *gateway; /* NULL or "http(s)://HOST:PORT" */
+        char *gateway; /* NULL or "http(s)://HOST[:PORT]" as written, without a trailing '/' */
         bool gateway_https;
         char *gateway_host; /* as written, IPv6 literals with brackets */
-        uint16_t gateway_port;
+        uint16_t gateway_port; /* the scheme's default (443, 80) when the URL has none */
+        char *gateway_socket; /* NULL, or the host path of the gateway's AF_UNIX callback socket (with gateway) */
 
         bool has_subnet;
         unsigned subnet_slot; /* < SANDBOX_SUBNET_SLOTS */

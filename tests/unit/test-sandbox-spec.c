@@ -57,14 +57,87 @@ TEST(full) {
 }
 
 TEST(gateway_forms) {
-        static const char *const good[] = { "http://10.214.0.1:17671", "http://[fd00::1]:80", "http://a-b.c:1" };
+        static const struct {
+                const char *url, *host;
+                uint16_t port;
+        } good[] = {
+                { "http://10.214.0.1:17671", "10.214.0.1", 17671 },
+                { "http://[fd00::1]:80", "[fd00::1]", 80 },
+                { "http://a-b.c:1", "a-b.c", 1 },
+                /* No port: the scheme's default, as in any URL. */
+                { "http://gw.internal", "gw.internal", 80 },
+                { "http://gw.internal/", "gw.internal", 80 },
+                { "http://[fd00::1]", "[fd00::1]", 80 },
+        };
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
                 _cleanup_(sandbox_spec_freep) SandboxSpec *s = NULL;
                 _cleanup_free_ char *j = NULL, *error = NULL;
-                ASSERT_NOT_NULL(j = asprintf_safe("{" MIN_FIELDS ",\"gateway\":\"%s\"}", good[i]));
+                ASSERT_NOT_NULL(j = asprintf_safe("{" MIN_FIELDS ",\"gateway\":\"%s\"}", good[i].url));
                 ASSERT_OK(parse(j, &s, &error));
+                ASSERT_STREQ(s->gateway_host, good[i].host);
+                ASSERT_EQ(s->gateway_port, good[i].port);
+                ASSERT_FALSE(s->gateway_https);
         }
 }
+
+#define TLS_FIELDS "\"tls\":{\"ca\":\"/etc/pki/ca.crt\",\"cert\":\"/etc/pki/tls.crt\",\"key\":\"/etc/pki/tls.key\"}"
+
+TEST(gateway_socket) {
+        _cleanup_(sandbox_spec_freep) SandboxSpec *s = NULL, *again = NULL;
+        _cleanup_free_ char *error = NULL, *json = NULL;
+        const char *j = "{" MIN_FIELDS "," TLS_FIELDS ",\"gateway\":\"https://host.openshell.internal\","
+                        "\"gateway_socket\":\"/run/user/1000/openshell/callback/gateway.sock\"}";
+
+        ASSERT_OK(parse(j, &s, &error));
+        ASSERT_STREQ(s->gateway, "https://host.openshell.internal");
+        ASSERT_STREQ(s->gateway_host, "host.openshell.internal");
+        ASSERT_EQ(s->gateway_port, 443);
+        ASSERT_TRUE(s->gateway_https);
+        ASSERT_STREQ(s->gateway_socket, "/run/user/1000/openshell/callback/gateway.sock");
+        /* Serialized right after the gateway, and read back the same. */
+        ASSERT_OK(sandbox_spec_to_json(s, &json));
+        ASSERT_CONTAINS(json, "\"gateway\":\t\"https://host.openshell.internal\",\n\t\"gateway_socket\":\t"
+                              "\"/run/user/1000/openshell/callback/gateway.sock\"");
+        ASSERT_OK(parse(json, &again, &error));
+        ASSERT_STREQ(again->gateway_socket, s->gateway_socket);
+}
+
+TEST(gateway_socket_lengths) {
+        char path[SANDBOX_SOCKET_PATH_MAX + 2], name[SANDBOX_GATEWAY_SOCKET_NAME_MAX + 2];
+        struct {
+                size_t dir_len, name_len;
+                bool ok;
+        } cases[] = {
+                { SANDBOX_SOCKET_PATH_MAX - 1 - SANDBOX_GATEWAY_SOCKET_NAME_MAX, SANDBOX_GATEWAY_SOCKET_NAME_MAX, true },
+                { SANDBOX_SOCKET_PATH_MAX - SANDBOX_GATEWAY_SOCKET_NAME_MAX, SANDBOX_GATEWAY_SOCKET_NAME_MAX, false },
+                { 3, SANDBOX_GATEWAY_SOCKET_NAME_MAX + 1, false },
+                { 100, 6, true },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(sandbox_spec_freep) SandboxSpec *s = NULL;
+                _cleanup_free_ char *j = NULL, *error = NULL;
+
+                /* "/ddd...d/nnn...n" */
+                memset(path, 'd', cases[i].dir_len);
+                path[0] = '/';
+                memset(name, 'n', cases[i].name_len);
+                name[cases[i].name_len] = 0;
+                snprintf(path + cases[i].dir_len, sizeof(path) - cases[i].dir_len, "/%s", name);
+                ASSERT_NOT_NULL(j = asprintf_safe("{" MIN_FIELDS ",\"gateway\":\"http://gw\",\"gateway_socket\":\"%s\"}",
+                                                  path));
+                if (cases[i].ok) {
+                        ASSERT_OK(parse(j, &s, &error));
+                        ASSERT_EQ(strlen(s->gateway_socket), cases[i].dir_len + 1 + cases[i].name_len);
+                } else {
+                        ASSERT_ERROR(parse(j, &s, &error), EINVAL);
+                        ASSERT_CONTAINS(error, strlen(path) > SANDBOX_SOCKET_PATH_MAX ? "longer than 107 bytes"
+                                                                                      : "longer than 84 bytes");
+                }
+        }
+}
+
+#define GW_SOCKET "{" MIN_FIELDS ",\"gateway\":\"http://gw\",\"gateway_socket\":"
 
 /* Each bad spec and a fragment its error message must contain. */
 static const struct {
@@ -163,7 +236,8 @@ static const struct {
           "tls: unknown key 'pass'" },
         { "{" MIN_FIELDS ",\"tls\":{\"ca\":\"a\",\"cert\":\"/b\",\"key\":\"/c\"}}", "tls.ca: 'a' is not an absolute path" },
         { "{" MIN_FIELDS ",\"gateway\":\"ftp://x:1\"}", "gateway: 'ftp://x:1' must start with http:// or https://" },
-        { "{" MIN_FIELDS ",\"gateway\":\"http://x\"}", "gateway: 'http://x' has no port" },
+        { "{" MIN_FIELDS ",\"gateway\":\"http://x:\"}", "gateway: '' is not a port" },
+        { "{" MIN_FIELDS ",\"gateway\":\"http://[::1]x\"}", "'[::1]x' is not a valid host name" },
         { "{" MIN_FIELDS ",\"gateway\":\"http://x:0\"}", "gateway: '0' is not a port" },
         { "{" MIN_FIELDS ",\"gateway\":\"http://x:80/api\"}", "without a path" },
         { "{" MIN_FIELDS ",\"gateway\":\"http://bad_host:80\"}", "'bad_host' is not a valid host name" },
@@ -174,6 +248,21 @@ static const struct {
         { "{" MIN_FIELDS ",\"gateway\":\"http://-gw:80\"}", "'-gw' is not a valid host name" },
         { "{" MIN_FIELDS ",\"gateway\":\"http://gw-.a:80\"}", "'gw-.a' is not a valid host name" },
         { "{" MIN_FIELDS ",\"gateway\":\"https://gw:443\"}", "gateway: https:// requires tls" },
+        { "{" MIN_FIELDS ",\"gateway_socket\":\"/run/gw/gateway.sock\"}", "gateway_socket: requires gateway" },
+        { GW_SOCKET "1}", "gateway_socket: expected a string, got number" },
+        { GW_SOCKET "\"\"}", "gateway_socket: must not be empty" },
+        { GW_SOCKET "\"run/gateway.sock\"}", "gateway_socket: 'run/gateway.sock' is not an absolute path" },
+        { GW_SOCKET "\"/run/gw/a b.sock\"}", "gateway_socket: '/run/gw/a b.sock' contains ' '" },
+        { GW_SOCKET "\"/run/gw/a:b.sock\"}", "contains ':'; socket paths may contain letters, digits and /._-" },
+        { GW_SOCKET "\"/run/gw/a,ro\"}", "contains ','" },
+        { GW_SOCKET "\"/run/gw/%t.sock\"}", "contains '%'" },
+        { GW_SOCKET "\"/run/gw/a+b@c\"}", "contains '+'" },
+        { GW_SOCKET "\"/run/gw/a\\nb\"}", "gateway_socket: value contains a newline" },
+        { GW_SOCKET "\"/run/../gw.sock\"}", "gateway_socket: '/run/../gw.sock' is not normalized" },
+        { GW_SOCKET "\"/run//gw.sock\"}", "is not normalized" },
+        { GW_SOCKET "\"/run/gw/\"}", "is not normalized" },
+        { GW_SOCKET "\"/\"}", "gateway_socket: '/' is not a socket path" },
+        { GW_SOCKET "\"/gateway.sock\"}", "gateway_socket: '/gateway.sock' is directly in '/'" },
         { "{" MIN_FIELDS ",\"gateway\":\"http://gw:80\",\"tls\":{\"ca\":\"/a\",\"cert\":\"/b\",\"key\":\"/c\"}}",
           "gateway: must be https:// when tls is set" },
         { "{" MIN_FIELDS ",\"subnet\":\"10.213.0.8/28\"}", "subnet: '10.213.0.8/28' is not a /28" },
