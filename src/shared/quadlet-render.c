@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -161,6 +162,9 @@ static bool image_word_is_safe(const char *s) {
         return word_is_safe(s, MOUNT_WORD_CHARS ":");
 }
 
+/* gateway_socket: the spec's charset for it, narrower than MOUNT_WORD_CHARS. */
+#define GATEWAY_SOCKET_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-"
+
 static void out_mount(Out *o, const char *type, const char *source, const char *target, bool ro, bool relabel) {
         if ((source && !mount_word_is_safe(source)) || !mount_word_is_safe(target)) {
                 o->error = -EINVAL;
@@ -218,14 +222,45 @@ static int render_volume(const SandboxSpec *spec, const RenderOptions *opts, cha
         return out_close(&o, ret);
 }
 
+/* The spec bounds the socket's file name so that the in-container path fits a sun_path (107 bytes). */
+static_assert(sizeof(QUADLET_GATEWAY_SOCKET_DIR "/") - 1 + SANDBOX_GATEWAY_SOCKET_NAME_MAX <= SANDBOX_SOCKET_PATH_MAX,
+              "the gateway socket's path inside the proxy container may not fit a sun_path");
+
+/* gateway_socket's directory, mounted into the proxy, and the socket's path in there. Both reach unit
+ * lines unquoted (Volume= splits on ':'), so they are checked here too, not only by the spec parser. */
+static int gateway_socket_paths(const SandboxSpec *spec, char **ret_host_dir, char **ret_inner) {
+        _cleanup_free_ char *dir = NULL, *inner = NULL;
+        const char *s = spec->gateway_socket, *slash;
+
+        if (!s || s[0] != '/' || !path_is_normalized_absolute(s) || !word_is_safe(s, GATEWAY_SOCKET_CHARS))
+                return -EINVAL;
+        slash = strrchr(s, '/');
+        if (slash == s || strlen(slash + 1) > SANDBOX_GATEWAY_SOCKET_NAME_MAX)
+                return -EINVAL; /* the directory would be '/' */
+        dir = strndup(s, (size_t) (slash - s));
+        inner = strjoin(QUADLET_GATEWAY_SOCKET_DIR, slash);
+        if (!dir || !inner)
+                return -ENOMEM;
+        *ret_host_dir = TAKE_PTR(dir);
+        *ret_inner = TAKE_PTR(inner);
+        return 0;
+}
+
 static int proxy_exec_words(const SandboxSpec *spec, char ***ret) {
         _cleanup_strv_free_ char **w = NULL;
-        _cleanup_free_ char *listen = NULL, *forward = NULL, *to = NULL;
+        _cleanup_free_ char *listen = NULL, *forward = NULL, *to = NULL, *dir = NULL;
+        int r;
 
         if (asprintf(&listen, "0.0.0.0:%d", QUADLET_PROXY_PORT) < 0 ||
             asprintf(&forward, "0.0.0.0:%d", QUADLET_FORWARD_PORT) < 0)
                 return -ENOMEM;
-        if (spec->gateway && asprintf(&to, "%s:%u", spec->gateway_host, spec->gateway_port) < 0)
+        /* With a gateway socket the forward goes to the socket (mounted below), not to HOST:PORT: the
+         * callback path then needs no network between the proxy and the host at all. */
+        if (spec->gateway && spec->gateway_socket) {
+                r = gateway_socket_paths(spec, &dir, &to);
+                if (r < 0)
+                        return r;
+        } else if (spec->gateway && asprintf(&to, "%s:%u", spec->gateway_host, spec->gateway_port) < 0)
                 return -ENOMEM;
 
         const char *args[] = {
@@ -249,6 +284,9 @@ static int proxy_exec_words(const SandboxSpec *spec, char ***ret) {
          * client certificate (mounted below), falling back to the policy file while the gateway is away. */
         if (spec->gateway && (strv_extend(&w, "--gateway") < 0 || strv_extend(&w, spec->gateway) < 0))
                 return -ENOMEM;
+        /* The URL still names the scheme and the TLS name to verify; the socket is where to connect. */
+        if (dir && (strv_extend(&w, "--gateway-socket") < 0 || strv_extend(&w, to) < 0))
+                return -ENOMEM;
         if (spec->tls_ca) {
                 const char *gw[] = {
                         "--gateway-ca", QUADLET_CLIENT_TLS_DIR "/ca.crt", "--gateway-cert", QUADLET_CLIENT_TLS_DIR "/tls.crt",
@@ -260,6 +298,24 @@ static int proxy_exec_words(const SandboxSpec *spec, char ***ret) {
         }
         *ret = TAKE_PTR(w);
         return 0;
+}
+
+/* The directory of the gateway's callback socket, read-only (connect() needs no write access to the
+ * mount), relabelled like the other bind mounts where SELinux is on. The directory, not the socket: a
+ * socket the gateway re-creates (restart, socket unit re-listen) gets a new inode that a file bind mount
+ * would not follow. */
+static void out_gateway_socket(Out *o, const SandboxSpec *spec, const RenderOptions *opts) {
+        _cleanup_free_ char *dir = NULL, *inner = NULL;
+        int r;
+
+        if (!spec->gateway || !spec->gateway_socket || o->error < 0)
+                return;
+        r = gateway_socket_paths(spec, &dir, &inner);
+        if (r < 0) {
+                o->error = r;
+                return;
+        }
+        out_printf(o, "Volume=%s:%s:ro%s\n", dir, QUADLET_GATEWAY_SOCKET_DIR, opts->selinux ? ",z" : "");
 }
 
 static int render_proxy(const SandboxSpec *spec, const RenderOptions *opts, char **ret) {
@@ -294,6 +350,7 @@ static int render_proxy(const SandboxSpec *spec, const RenderOptions *opts, char
                 out_mount(&o, "bind", spec->tls_cert, QUADLET_CLIENT_TLS_DIR "/tls.crt", true, opts->selinux);
                 out_mount(&o, "bind", spec->tls_key, QUADLET_CLIENT_TLS_DIR "/tls.key", true, opts->selinux);
         }
+        out_gateway_socket(&o, spec, opts);
         out_printf(&o, "Entrypoint=%s\n", QUADLET_SIDECAR_LOADER);
         out_exec(&o, exec);
         /* READY=1 comes from the proxy once both listeners are bound and the CA is on the volume. Ports

@@ -19,6 +19,7 @@
 #define QUADLET_CLIENT_TLS_DIR "/etc/openshell/tls/client"
 #define QUADLET_AGENT_POLICY "/etc/openshell/policy.json"   /* read-only, for Landlock */
 #define QUADLET_PROXY_HOST "host.openshell.internal"       /* the proxy, in the agent's /etc/hosts */
+#define QUADLET_GATEWAY_SOCKET_DIR "/run/openshell/gateway" /* the gateway socket's directory, in the proxy */
 #define QUADLET_SIDECAR_ROOT "/opt/openshell"
 #define QUADLET_EGRESS_NETWORK "openshell.network"
 #define QUADLET_STOP_TIMEOUT_SEC 10

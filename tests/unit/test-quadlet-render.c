@@ -21,6 +21,7 @@ static const struct {
         { "full", true },
         { "escaping", false },
         { "user-minimal", false },
+        { "gateway-socket", true },
 };
 
 static int render_file(const char *spec_file, const char *name_for_header, bool selinux, QuadletFiles *ret) {
@@ -86,7 +87,7 @@ static const char *const known_keys[] = {
         "Image",       "Pull",      "Network",      "DNS",         "Mount",          "Tmpfs",
         "Entrypoint",  "Exec",      "Notify",       "DropCapability", "NoNewPrivileges", "ReadOnly",
         "StopTimeout", "Restart",   "Environment",  "UserNS",      "PodmanArgs",     "PidsLimit",
-        "Sysctl",
+        "Sysctl",      "Volume",
 };
 
 static void assert_only_known_lines(const char *content, int *ret_env_lines) {
@@ -167,6 +168,61 @@ TEST(renderer_rejects_unsafe_values) {
         ASSERT_ERROR(quadlet_render(&s, &opts, &f), EINVAL);
         s.has_subnet = true;
         ASSERT_OK(quadlet_render(&s, &opts, &f));
+        quadlet_files_done(&f);
+}
+
+TEST(gateway_socket) {
+        _cleanup_free_ char *spec = strjoin(GOLDEN_DIR, "/gateway-socket/spec.json");
+        QuadletFiles on = {}, off = {};
+        int env_lines;
+
+        ASSERT_OK(render_file(spec, "/x.json", true, &on));
+        ASSERT_OK(render_file(spec, "/x.json", false, &off));
+        /* The socket's directory, read-only, relabelled only with SELinux; the proxy connects through it. */
+        ASSERT_CONTAINS(on.content[QUADLET_FILE_PROXY],
+                        "\nVolume=/run/user/1000/openshell/callback:" QUADLET_GATEWAY_SOCKET_DIR ":ro,z\n");
+        ASSERT_CONTAINS(off.content[QUADLET_FILE_PROXY],
+                        "\nVolume=/run/user/1000/openshell/callback:" QUADLET_GATEWAY_SOCKET_DIR ":ro\n");
+        ASSERT_CONTAINS(on.content[QUADLET_FILE_PROXY], " --forward-to " QUADLET_GATEWAY_SOCKET_DIR "/gateway.sock ");
+        ASSERT_CONTAINS(on.content[QUADLET_FILE_PROXY],
+                        " --gateway https://host.openshell.internal --gateway-socket " QUADLET_GATEWAY_SOCKET_DIR
+                        "/gateway.sock ");
+        /* The agent is unchanged: it reaches the gateway through the proxy's forward only. */
+        ASSERT_NOT_CONTAINS(on.content[QUADLET_FILE_AGENT], "gateway.sock");
+        ASSERT_NOT_CONTAINS(on.content[QUADLET_FILE_AGENT], "Volume=");
+        ASSERT_CONTAINS(on.content[QUADLET_FILE_AGENT], "OPENSHELL_ENDPOINT=https://host.openshell.internal:8081");
+        assert_only_known_lines(on.content[QUADLET_FILE_PROXY], &env_lines);
+        quadlet_files_done(&on);
+        quadlet_files_done(&off);
+}
+
+TEST(gateway_socket_unsafe_values) {
+        /* Values that bypassed the parser: each would break the Volume= line or the mount. */
+        static const char *const bad[] = {
+                "relative/gw.sock", "/gw.sock", "/run/a:b/gw.sock", "/run/gw/a,b", "/run/gw dir/gw.sock",
+                "/run/%t/gw.sock", "/run/../gw.sock", "/run/gw/", "/run/gw/x\nVolume=/:/host",
+                "/run/gw/01234567890123456789012345678901234567890123456789012345678901234567890123456789.sock",
+        };
+        SandboxSpec s = {
+                .name = (char *) "demo",
+                .image = (char *) "localhost/a:1",
+                .policy = (char *) "/p.json",
+                .gateway = (char *) "http://gw",
+                .gateway_host = (char *) "gw",
+                .gateway_port = 80,
+                .has_subnet = true,
+        };
+        RenderOptions opts = { .spec_path = "/s.json" };
+        QuadletFiles f = {};
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                s.gateway_socket = (char *) bad[i];
+                if (quadlet_render(&s, &opts, &f) != -EINVAL)
+                        TEST_FAIL_AT("'%s' was rendered", bad[i]);
+        }
+        s.gateway_socket = (char *) "/run/gw/gw.sock";
+        ASSERT_OK(quadlet_render(&s, &opts, &f));
+        ASSERT_CONTAINS(f.content[QUADLET_FILE_PROXY], "--forward-to /run/openshell/gateway/gw.sock");
         quadlet_files_done(&f);
 }
 
