@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc-util.h"
 #include "conf-parser.h"
@@ -92,7 +94,20 @@ static int default_state_dir(bool user, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+int gateway_config_user_callback_default(char **ret) {
+        const char *x = getenv("XDG_RUNTIME_DIR");
+        char fallback[sizeof("/run/user/4294967295")];
+
+        if (isempty(x) || !path_is_normalized_absolute(x)) {
+                snprintf(fallback, sizeof(fallback), "/run/user/%u", (unsigned) getuid());
+                x = fallback;
+        }
+        *ret = path_join(x, GATEWAY_CALLBACK_SOCKET_USER_SUFFIX);
+        return *ret ? 0 : -ENOMEM;
+}
+
 int gateway_config_init(GatewayConfig *c, bool user) {
+        _cleanup_free_ char *cb = NULL;
         int r;
 
         *c = (GatewayConfig) {
@@ -111,10 +126,16 @@ int gateway_config_init(GatewayConfig *c, bool user) {
         c->bind_address = strdup(GATEWAY_BIND_ADDRESS_DEFAULT);
         if (!c->bind_address)
                 return -ENOMEM;
-        /* Rootless: the Podman bridge lives in the rootless network namespace; sandboxes reach the host as
-         * host.containers.internal through pasta. Podman >= 5.3 maps that to the host's outbound address,
-         * not its loopback, so this default needs CallbackAddress= there (docs/gateway.md). */
-        r = strv_extend(&c->callback_addresses, user ? GATEWAY_CALLBACK_ADDRESS_USER_DEFAULT : GATEWAY_CALLBACK_ADDRESS_DEFAULT);
+        /* Rootless: the Podman bridge lives in the rootless network namespace, and the host is reachable
+         * from there only through pasta's or slirp4netns' mappings, which differ and follow the host's
+         * outbound address. A Unix socket mounted into the proxy container needs none of them. An invalid
+         * path here (an odd $XDG_RUNTIME_DIR) is reported when the listener set is computed. */
+        if (user) {
+                r = gateway_config_user_callback_default(&cb);
+                if (r < 0)
+                        return r;
+        }
+        r = strv_extend(&c->callback_addresses, user ? cb : GATEWAY_CALLBACK_ADDRESS_DEFAULT);
         if (r < 0)
                 return r;
         return default_state_dir(user, &c->state_dir);

@@ -13,7 +13,13 @@
 
 #define GATEWAY_BIND_ADDRESS_DEFAULT "127.0.0.1:17670"
 #define GATEWAY_CALLBACK_ADDRESS_DEFAULT "10.214.0.1:17671"
-#define GATEWAY_CALLBACK_ADDRESS_USER_DEFAULT "127.0.0.1:17671"
+/* A user gateway's default callback listener: a Unix socket below $XDG_RUNTIME_DIR (/run/user/UID when
+ * unset), the same path the shipped user socket unit listens on (%t/openshell/callback/gateway.sock). Its
+ * directory is mounted into each sandbox's proxy container: no host-network listener, and the same for
+ * rootful Podman, pasta and slirp4netns. */
+#define GATEWAY_CALLBACK_SOCKET_USER_SUFFIX "openshell/callback/gateway.sock"
+/* What a system gateway may use instead of the TCP default (the system socket unit's path). */
+#define GATEWAY_CALLBACK_SOCKET_SYSTEM "/run/openshell/callback/gateway.sock"
 
 /* Limits: each a named default and a [Limits] key. */
 #define GATEWAY_CONNECTIONS_MAX_DEFAULT 256U
@@ -51,8 +57,12 @@ typedef struct GatewayConfig {
         GatewayLimits limits;
 } GatewayConfig;
 
-/* Fills in the defaults. user selects the per-user state directory default. */
+/* Fills in the defaults. user selects the per-user defaults (state directory, callback socket). */
 int gateway_config_init(GatewayConfig *c, bool user);
+
+/* The user default callback address: $XDG_RUNTIME_DIR/GATEWAY_CALLBACK_SOCKET_USER_SUFFIX, or
+ * /run/user/UID/... when XDG_RUNTIME_DIR is unset, empty or not a normalized absolute path. */
+int gateway_config_user_callback_default(char **ret);
 void gateway_config_done(GatewayConfig *c);
 
 /* Parses path and path.d/NAME.conf on top of the current values. */

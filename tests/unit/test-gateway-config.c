@@ -155,7 +155,106 @@ TEST(user_paths) {
         unsetenv("XDG_STATE_HOME");
         ASSERT_OK(gateway_config_init(&c, true));
         ASSERT_STREQ(c.state_dir, "/home/u/.local/state/openshell");
-        ASSERT_STREQ(c.callback_addresses[0], GATEWAY_CALLBACK_ADDRESS_USER_DEFAULT);
+        gateway_config_done(&c);
+}
+
+TEST(user_callback_default_runtime_dir) {
+        GatewayConfig c;
+        ListenSet s;
+        char buf[LISTEN_ADDRESS_STRING_MAX];
+
+        setenv("XDG_RUNTIME_DIR", "/run/user/4242", 1);
+        setenv("HOME", "/home/u", 1);
+        ASSERT_OK(gateway_config_init(&c, true));
+        ASSERT_EQ(strv_length(c.callback_addresses), 1);
+        ASSERT_STREQ(c.callback_addresses[0], "/run/user/4242/openshell/callback/gateway.sock");
+        ASSERT_OK(gateway_config_listen_set(&c, &s));
+        ASSERT_EQ(s.n, 2);
+        ASSERT_EQ(s.items[1].role, LISTEN_ROLE_CALLBACK);
+        ASSERT_TRUE(listen_address_is_unix(&s.items[1].address));
+        ASSERT_STREQ(listen_address_format(&s.items[1].address, buf, sizeof(buf)),
+                     "/run/user/4242/openshell/callback/gateway.sock");
+        gateway_config_done(&c);
+        /* the system default stays TCP on the bridge, whatever the environment says */
+        ASSERT_OK(gateway_config_init(&c, false));
+        ASSERT_STREQ(c.callback_addresses[0], GATEWAY_CALLBACK_ADDRESS_DEFAULT);
+        gateway_config_done(&c);
+        unsetenv("XDG_RUNTIME_DIR");
+}
+
+TEST(user_callback_default_without_runtime_dir) {
+        _cleanup_free_ char *expected = NULL;
+        GatewayConfig c;
+        const char *unusable[] = { NULL, "", "relative/run", "/run/user//1" };
+
+        expected = asprintf_safe("/run/user/%u/openshell/callback/gateway.sock", (unsigned) getuid());
+        ASSERT_NOT_NULL(expected);
+        setenv("HOME", "/home/u", 1);
+        for (size_t i = 0; i < ELEMENTSOF(unusable); i++) {
+                if (unusable[i])
+                        setenv("XDG_RUNTIME_DIR", unusable[i], 1);
+                else
+                        unsetenv("XDG_RUNTIME_DIR");
+                ASSERT_OK(gateway_config_init(&c, true));
+                ASSERT_STREQ(c.callback_addresses[0], expected);
+                gateway_config_done(&c);
+        }
+}
+
+TEST(user_callback_default_replaced) {
+        _cleanup_free_ char *p = write_conf("[Gateway]\nCallbackAddress=\nCallbackAddress=127.0.0.1:17699\n");
+        GatewayConfig c;
+
+        ASSERT_NOT_NULL(p);
+        setenv("XDG_RUNTIME_DIR", "/run/user/4242", 1);
+        ASSERT_OK(gateway_config_init(&c, true));
+        ASSERT_OK(gateway_config_load(&c, p));
+        ASSERT_EQ(strv_length(c.callback_addresses), 1);
+        ASSERT_STREQ(c.callback_addresses[0], "127.0.0.1:17699");
+        gateway_config_done(&c);
+        cleanup_conf(p);
+        unsetenv("XDG_RUNTIME_DIR");
+}
+
+TEST(user_callback_default_unusable_path) {
+        _cleanup_free_ char *longdir = NULL;
+        GatewayConfig c;
+        ListenSet s;
+
+        /* a runtime directory whose socket path would not fit sun_path: reported by the listener set */
+        longdir = strjoin("/run/", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        ASSERT_NOT_NULL(longdir);
+        setenv("XDG_RUNTIME_DIR", longdir, 1);
+        ASSERT_OK(gateway_config_init(&c, true));
+        ASSERT_ERROR(gateway_config_listen_set(&c, &s), EINVAL);
+        gateway_config_done(&c);
+        unsetenv("XDG_RUNTIME_DIR");
+}
+
+TEST(unix_listeners_in_config) {
+        GatewayConfig c;
+        ListenSet s;
+
+        ASSERT_OK(load(&c, "[Gateway]\nBindAddress=/run/openshell/api.sock\nExtraBindAddress=127.0.0.1:17670\n"
+                           "CallbackAddress=\nCallbackAddress=/run/openshell/callback/gateway.sock\n"
+                           "CallbackAddress=10.214.0.1:17671\n"));
+        ASSERT_STREQ(c.bind_address, "/run/openshell/api.sock");
+        ASSERT_OK(gateway_config_listen_set(&c, &s));
+        ASSERT_EQ(s.n, 4);
+        ASSERT_TRUE(listen_address_is_unix(&s.items[0].address));
+        ASSERT_EQ(s.items[2].role, LISTEN_ROLE_CALLBACK);
+        ASSERT_TRUE(listen_address_is_unix(&s.items[2].address));
+        gateway_config_done(&c);
+        /* bad paths are fatal, like any bad listener */
+        ASSERT_ERROR(load(&c, "[Gateway]\nCallbackAddress=run/gw.sock\n"), EINVAL);
+        gateway_config_done(&c);
+        ASSERT_ERROR(load(&c, "[Gateway]\nCallbackAddress=/run/gw%t.sock\n"), EINVAL);
+        gateway_config_done(&c);
+        ASSERT_ERROR(load(&c, "[Gateway]\nBindAddress=/gateway.sock\n"), EINVAL);
+        gateway_config_done(&c);
+        /* one path in both roles */
+        ASSERT_OK(load(&c, "[Gateway]\nBindAddress=/run/os/gw.sock\nCallbackAddress=/run/os/gw.sock\n"));
+        ASSERT_ERROR(gateway_config_listen_set(&c, &s), EADDRINUSE);
         gateway_config_done(&c);
 }
 
