@@ -213,9 +213,15 @@ static int spec_complete(const ApiContext *ctx, cJSON *spec, const char *name) {
         cJSON *tls;
         int e;
 
-        if (ctx->callback_url && !cJSON_GetObjectItemCaseSensitive(spec, "gateway") &&
-            !cJSON_AddStringToObject(spec, "gateway", ctx->callback_url))
-                return -ENOMEM;
+        /* The socket path goes only with the gateway's own URL: a spec that names its gateway names how it
+         * is reached. */
+        if (ctx->callback_url && !cJSON_GetObjectItemCaseSensitive(spec, "gateway")) {
+                if (!cJSON_AddStringToObject(spec, "gateway", ctx->callback_url))
+                        return -ENOMEM;
+                if (ctx->callback_socket && !cJSON_GetObjectItemCaseSensitive(spec, "gateway_socket") &&
+                    !cJSON_AddStringToObject(spec, "gateway_socket", ctx->callback_socket))
+                        return -ENOMEM;
+        }
         /* The gateway owns the policy: the spec points the proxy at the file the store keeps current. */
         if (!cJSON_GetObjectItemCaseSensitive(spec, "policy")) {
                 e = store_sandbox_policy_file(ctx->store, name, &policy);

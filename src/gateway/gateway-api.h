@@ -23,6 +23,7 @@ typedef struct ApiContext {
         void *ops_userdata;
         const char *tls_dir;      /* CA that signs sandbox certificates; NULL when TLS is disabled */
         const char *callback_url; /* default "gateway" for specs that do not name one; may be NULL */
+        const char *callback_socket; /* with it, "gateway_socket" (host path of a Unix callback listener); may be NULL */
         /* Whether sandbox 'name' has a supervisor session up (gateway-relay.h); NULL: never. */
         bool (*has_session)(void *userdata, const char *name);
         void *session_userdata;

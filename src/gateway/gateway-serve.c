@@ -2,7 +2,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -104,7 +106,24 @@ static int setup_tls(Manager *m, const GatewayConfig *c) {
         return 0;
 }
 
-static int setup_listeners(Manager *m, const ListenSet *set) {
+/* A socket unit that listens elsewhere than gateway.conf says (e.g. edited by hand, or the generator did
+ * not run) would point sandboxes at a socket nobody serves: say so. */
+static void check_activated_socket(const ActivatedFd fds[], size_t n, const char *path) {
+        for (size_t i = 0; i < n; i++) {
+                ListenAddress a = {};
+                socklen_t len = sizeof(a.un);
+
+                if (fds[i].role == LISTEN_ROLE_CALLBACK && getsockname(fds[i].fd, &a.sa, &len) >= 0 &&
+                    listen_address_is_unix(&a) && len > offsetof(struct sockaddr_un, sun_path) &&
+                    strncmp(a.un.sun_path, path, sizeof(a.un.sun_path)) == 0)
+                        return;
+        }
+        log_warning("CallbackAddress=%s is not among the socket-activated callback listeners; sandboxes are told to "
+                    "connect there. Run 'systemctl daemon-reload' after editing gateway.conf.", path);
+}
+
+/* Returns 1 if the gateway bound the listeners itself, 0 if socket-activated, or negative errno (logged). */
+static int setup_listeners(Manager *m, const ListenSet *set, const char *callback_socket) {
         ActivatedFd fds[LISTEN_SET_MAX];
         char buf[LISTEN_ADDRESS_STRING_MAX];
         size_t n = 0;
@@ -122,6 +141,8 @@ static int setup_listeners(Manager *m, const ListenSet *set) {
         }
         if (n > 0) {
                 log_info("Socket-activated with %zu listener(s).", n);
+                if (callback_socket)
+                        check_activated_socket(fds, n, callback_socket);
                 m->idle_exit = true;
                 return 0;
         }
@@ -130,6 +151,11 @@ static int setup_listeners(Manager *m, const ListenSet *set) {
                 int fd = listen_address_bind(&l->address, GATEWAY_LISTEN_BACKLOG);
 
                 listen_address_format(&l->address, buf, sizeof(buf));
+                if (fd == -EEXIST)
+                        return log_error_errno(fd, "Failed to listen on %s: the path exists and is not a socket; "
+                                                   "refusing to remove it.", buf);
+                if (fd == -EADDRINUSE && listen_address_is_unix(&l->address))
+                        return log_error_errno(fd, "Failed to listen on %s: another process accepts on this socket.", buf);
                 if (fd < 0)
                         return log_error_errno(fd, "Failed to listen on %s: %m", buf);
                 r = manager_add_listener(m, fd, l->role);
@@ -137,34 +163,60 @@ static int setup_listeners(Manager *m, const ListenSet *set) {
                         return log_error_errno(r, "Failed to watch %s: %m", buf);
                 log_info("Listening on %s (%s).", buf, listen_role_to_string(l->role));
         }
-        return 0;
+        return 1;
 }
 
-/* The endpoint written into specs that name none: CallbackEndpoint=, else the first callback address;
- * a loopback one, and for a user gateway any one, is written as host.containers.internal (which the server
- * certificate names): rootless containers reach the host only through pasta's mapping of that name (onto
- * the host's outbound address with Podman >= 5.3, its loopback where configured so); the host's own
- * address is local inside the rootless network namespace. */
-static char *callback_url(const GatewayConfig *c, const ListenSet *set, bool user) {
-        const char *scheme = c->disable_tls ? "http://" : "https://";
+/* Sockets the gateway bound itself go away with it (systemd's socket units keep theirs). A failed start
+ * may have bound only some of them: a missing one is fine. */
+static void unlink_own_sockets(const ListenSet *set) {
+        for (size_t i = 0; i < set->n; i++)
+                if (listen_address_is_unix(&set->items[i].address))
+                        (void) unlink_if_exists(set->items[i].address.un.sun_path);
+}
+
+static int callback_url_tcp(const ListenAddress *a, const char *scheme, bool user, char **ret) {
         char buf[LISTEN_ADDRESS_STRING_MAX], port[8];
+        bool loopback = a->sa.sa_family == AF_INET6 ? IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr)
+                                                    : (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
 
-        if (c->callback_endpoint)
-                return strdup(c->callback_endpoint);
-        for (size_t i = 0; i < set->n; i++) {
-                const ListenAddress *a = &set->items[i].address;
-                bool loopback;
+        snprintf(port, sizeof(port), "%u", listen_address_port(a));
+        if (loopback || user)
+                *ret = strjoin(scheme, "host.containers.internal:", port);
+        else
+                *ret = strjoin(scheme, listen_address_format(a, buf, sizeof(buf)));
+        return *ret ? 0 : -ENOMEM;
+}
 
-                if (set->items[i].role != LISTEN_ROLE_CALLBACK || listen_address_is_unspecified(a))
-                        continue;
-                loopback = a->sa.sa_family == AF_INET6 ? IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr)
-                                                       : (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
-                snprintf(port, sizeof(port), "%u", listen_address_port(a));
-                if (loopback || user)
-                        return strjoin(scheme, "host.containers.internal:", port);
-                return strjoin(scheme, listen_address_format(a, buf, sizeof(buf)));
+int gateway_callback_target(const GatewayConfig *c, const ListenSet *set, bool user, char **ret_url,
+                            char **ret_socket) {
+        const char *scheme = c->disable_tls ? "http://" : "https://";
+        _cleanup_free_ char *url = NULL, *sock = NULL;
+        const ListenAddress *a = NULL;
+        int r;
+
+        for (size_t i = 0; i < set->n && !a; i++)
+                if (set->items[i].role == LISTEN_ROLE_CALLBACK && !listen_address_is_unspecified(&set->items[i].address))
+                        a = &set->items[i].address;
+
+        if (a && listen_address_is_unix(a)) {
+                sock = strdup(a->un.sun_path);
+                if (!sock)
+                        return -ENOMEM;
         }
-        return NULL;
+        if (c->callback_endpoint)
+                url = strdup(c->callback_endpoint);
+        else if (sock)
+                url = strjoin(scheme, GATEWAY_CALLBACK_TLS_NAME);
+        else if (a) {
+                r = callback_url_tcp(a, scheme, user, &url);
+                if (r < 0)
+                        return r;
+        }
+        if ((c->callback_endpoint || sock) && !url)
+                return -ENOMEM;
+        *ret_url = TAKE_PTR(url);
+        *ret_socket = TAKE_PTR(sock);
+        return 0;
 }
 
 static void gateway_config_donep(GatewayConfig *c) {
@@ -190,6 +242,9 @@ static int load_config(const char *config_path, bool user, GatewayConfig *c, Lis
                                           "sandbox-facing addresses must not serve the full API.", config_path);
         if (r == -ENOENT)
                 return log_error_errno(r, "%s: no API listener (BindAddress= and ExtraBindAddress= are empty).", config_path);
+        if (r == -EINVAL) /* only a default can be invalid here: the parser checked every configured value */
+                return log_error_errno(r, "%s: a default listener address is invalid (an unusual $XDG_RUNTIME_DIR?); "
+                                          "set CallbackAddress= explicitly.", config_path);
         if (r < 0)
                 return log_error_errno(r, "%s: invalid listener set: %m", config_path);
         return 0;
@@ -220,13 +275,31 @@ static int setup_event_loop(sd_event **ret) {
         return 0;
 }
 
+/* TLS (its certificate names the listeners, so after them), READY=1, and the loop until a signal. */
+static int run(Manager *m, sd_event *e, const GatewayConfig *c) {
+        int r;
+
+        r = setup_tls(m, c);
+        if (r < 0)
+                return r;
+        manager_update_idle(m);
+
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving the openshell API");
+        r = sd_event_loop(e);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}
+
 int gateway_serve(const char *config_path, bool user) {
         _cleanup_(gateway_config_donep) GatewayConfig c = {};
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(gateway_systemd_freep) GatewaySystemd *sd = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
-        _cleanup_free_ char *cb = NULL;
+        _cleanup_free_ char *cb = NULL, *cb_socket = NULL;
+        bool bound_self;
         ListenSet set;
         int r;
 
@@ -251,34 +324,32 @@ int gateway_serve(const char *config_path, bool user) {
         r = gateway_systemd_new(e, user, &sd);
         if (r < 0)
                 return log_error_errno(r, "Failed to determine the sandbox spec directory: %m");
-        cb = callback_url(&c, &set, user);
+        r = gateway_callback_target(&c, &set, user, &cb, &cb_socket);
+        if (r < 0)
+                return log_oom();
         m->api = (ApiContext) {
                 .store = store,
                 .ops = &gateway_systemd_ops,
                 .ops_userdata = sd,
                 .tls_dir = c.disable_tls ? NULL : c.tls_dir,
                 .callback_url = cb,
+                .callback_socket = cb_socket,
                 .has_session = manager_has_session,
                 .session_userdata = m,
                 .watch_timeout_default = MIN(GATEWAY_WATCH_TIMEOUT_USEC_DEFAULT, c.limits.watch_timeout_usec),
                 .watch_timeout_max = c.limits.watch_timeout_usec,
         };
         /* Listeners first: the server certificate must name their addresses. Nothing is accepted before
-         * the loop runs, and by then the TLS context exists. */
-        r = setup_listeners(m, &set);
+         * the loop runs, and by then the TLS context exists. A failure part-way leaves the sockets bound so
+         * far: the next start replaces them as stale, and nothing here removes what it did not create. */
+        r = setup_listeners(m, &set, cb_socket);
         if (r < 0)
                 return r;
-        r = setup_tls(m, &c);
-        if (r < 0)
-                return r;
-        manager_update_idle(m);
-
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving the openshell API");
-        r = sd_event_loop(e);
-        (void) sd_notify(false, "STOPPING=1");
-        if (r < 0)
-                return log_error_errno(r, "Event loop failed: %m");
-        return 0;
+        bound_self = r > 0;
+        r = run(m, e, &c);
+        if (bound_self)
+                unlink_own_sockets(&set);
+        return r;
 }
 
 int gateway_generate_certs(const char *dir, char **server_sans) {

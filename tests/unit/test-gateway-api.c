@@ -238,6 +238,29 @@ TEST(sandbox_crud) {
         env_done(&e);
 }
 
+/* A Unix callback listener: specs get the TLS name as "gateway" and the socket's host path; a spec that
+ * names its own gateway is left as it is. */
+TEST(sandbox_gets_gateway_socket) {
+        _cleanup_free_ char *o = NULL;
+        Env e;
+
+        ASSERT_OK(env_setup(&e));
+        e.ctx.callback_url = "https://host.openshell.internal";
+        e.ctx.callback_socket = "/run/user/1000/openshell/callback/gateway.sock";
+        if (call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes", SPEC, &o) != 201)
+                TEST_FAIL_AT("create failed: %s", o);
+        ASSERT_CONTAINS(o, "\"gateway\":\"https://host.openshell.internal\"");
+        ASSERT_CONTAINS(o, "\"gateway_socket\":\"/run/user/1000/openshell/callback/gateway.sock\"");
+        ASSERT_CONTAINS(e.fake.last, " gw=https://host.openshell.internal");
+        if (call(&e, &admin, LISTEN_ROLE_API, "POST", "/v1/sandboxes",
+                 "{\"spec\":{\"name\":\"other\",\"image\":\"localhost/agent:latest\","
+                 "\"gateway\":\"https://gw.example.internal:8443\"}}", &o) != 201)
+                TEST_FAIL_AT("create failed: %s", o);
+        ASSERT_CONTAINS(o, "\"gateway\":\"https://gw.example.internal:8443\"");
+        ASSERT_NOT_CONTAINS(o, "gateway_socket");
+        env_done(&e);
+}
+
 /* A create killed after its record was complete but before systemd did its part (e2e/test-faults-system.sh,
  * F04): the same request again finishes it while systemd has no unit of it, or while it is inactive and a
  * start is asked for; anything else stays a 409. The fake reports the units of "other" as not loaded. */
