@@ -5,7 +5,9 @@
  * one source of truth for listeners. It writes, into the generator's normal directory,
  *   openshell-gateway.socket.d/50-gateway-conf.conf           ListenStream= for the api listeners
  *   openshell-gateway-callback.socket.d/50-gateway-conf.conf  ListenStream= for the callback listeners
- * each starting with an empty ListenStream= that drops the shipped default. With no callback address the
+ * each starting with an empty ListenStream= that drops the shipped default. A socket path is written as
+ * ListenStream=PATH, and a role with one gets SocketMode=0600 and DirectoryMode=0700 (and, with paths
+ * only, FreeBind=no and NoDelay=no). With no callback address the
  * callback socket is masked (a socket unit without listeners cannot start). An invalid gateway.conf writes
  * nothing: the shipped defaults stay, and the gateway itself refuses the file loudly. */
 
