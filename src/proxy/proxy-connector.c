@@ -3,11 +3,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "alloc-util.h"
 #include "fd-util.h"
 #include "proxy-connector.h"
+#include "proxy-settings.h"
 #include "string-util.h"
 
 /* At most this many resolved addresses are tried. */
@@ -25,11 +27,20 @@ struct Connector {
         size_t n_addrs, next_addr;
         int fd;
         sd_event_source *io;
+        sd_event_source *defer; /* AF_UNIX: the first connect() runs from the loop */
         int last_error;
-        char detail[160];
+        char detail[256];
 };
 
+/* Room for "unix:" and a whole sun_path in messages. */
+#define SOCKADDR_STRING_MAX (sizeof(((struct sockaddr_un *) NULL)->sun_path) + 8)
+
 const char *sockaddr_to_string(const struct sockaddr *sa, char *buf, size_t size) {
+        if (sa->sa_family == AF_UNIX) {
+                const struct sockaddr_un *sun = (const struct sockaddr_un *) sa;
+                snprintf(buf, size, "unix:%.*s", (int) sizeof(sun->sun_path), sun->sun_path);
+                return buf;
+        }
         const void *a = sa->sa_family == AF_INET ? (const void *) &((const struct sockaddr_in *) sa)->sin_addr
                                                  : (const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr;
 
@@ -43,6 +54,7 @@ Connector *connector_free(Connector *c) {
                 return NULL;
         dns_query_cancel(c->query);
         sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->defer);
         safe_close(c->fd);
         sd_event_unref(c->event);
         return mfree(c);
@@ -76,20 +88,24 @@ static int io_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 
 /* Starts the next connect(); calls finish() when out of addresses. */
 static int try_next(Connector *c) {
-        char a[INET6_ADDRSTRLEN];
+        char a[SOCKADDR_STRING_MAX];
         int r;
 
         while (c->next_addr < c->n_addrs) {
                 size_t i = c->next_addr++;
                 const struct sockaddr *sa = (const struct sockaddr *) &c->addrs[i];
+                bool tcp = sa->sa_family != AF_UNIX;
                 int one = 1;
 
-                c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+                c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, tcp ? IPPROTO_TCP : 0);
                 if (c->fd < 0) {
                         c->last_error = -errno;
                         continue;
                 }
-                (void) setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+                if (tcp)
+                        (void) setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+                /* AF_UNIX: 0 (connected, the socket is writable at once and io_cb finishes) or an
+                 * immediate error, EAGAIN included (a full backlog): no EINPROGRESS, nothing blocks. */
                 if (connect(c->fd, sa, c->addr_lens[i]) < 0 && errno != EINPROGRESS) {
                         c->last_error = -errno;
                         snprintf(c->detail, sizeof(c->detail), "connect to %s failed: %s",
@@ -106,7 +122,8 @@ static int try_next(Connector *c) {
                 snprintf(c->detail, sizeof(c->detail), "connect to %s failed", sockaddr_to_string(sa, a, sizeof(a)));
                 return 0;
         }
-        if (c->last_error < 0 && !strstr(c->detail, ":"))
+        /* A connect that failed later (io_cb) left "connect to X failed" without the reason. */
+        if (c->last_error < 0 && endswith(c->detail, " failed"))
                 snprintf(c->detail + strlen(c->detail), sizeof(c->detail) - strlen(c->detail), ": %s",
                          strerror(-c->last_error));
         finish(c, c->last_error < 0 ? c->last_error : -EHOSTUNREACH);
@@ -115,7 +132,7 @@ static int try_next(Connector *c) {
 
 static void resolved_cb(DnsQuery *q, int error, const struct addrinfo *ai, void *userdata) {
         Connector *c = userdata;
-        char a[INET6_ADDRSTRLEN];
+        char a[SOCKADDR_STRING_MAX];
         size_t refused = 0;
 
         c->query = NULL; /* freed by the resolver after this call */
@@ -163,6 +180,36 @@ int connector_start(sd_event *event, DnsResolver *resolver, const char *host, ui
         c->callback = cb;
         c->userdata = userdata;
         r = dns_resolve(resolver, host, port, resolved_cb, c, &c->query);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static int defer_cb(sd_event_source *s, void *userdata) {
+        Connector *c = userdata;
+
+        c->defer = sd_event_source_disable_unref(c->defer);
+        (void) try_next(c);
+        return 0;
+}
+
+int connector_start_unix(sd_event *event, const char *path, connector_done_t cb, void *userdata, Connector **ret) {
+        _cleanup_(connector_freep) Connector *c = new0(Connector, 1);
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->fd = -EBADF;
+        r = proxy_parse_unix_address(path, &c->addrs[0], &c->addr_lens[0]);
+        if (r < 0)
+                return r;
+        c->n_addrs = 1;
+        c->event = sd_event_ref(event);
+        c->callback = cb;
+        c->userdata = userdata;
+        /* The callback may free its owner, which cannot happen before the owner holds the connector. */
+        r = sd_event_add_defer(event, &c->defer, defer_cb, c);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);

@@ -80,7 +80,7 @@ static void connected_cb(Connector *k, int fd, const char *d, void *userdata) {
         f->connector = connector_free(f->connector);
         f->timer = sd_event_source_disable_unref(f->timer);
         if (fd < 0) {
-                log_warning_errno(fd, "Forward to %s:%u failed: %s", m->forward_host, m->forward_port, strna(detail));
+                log_warning_errno(fd, "Forward to %s failed: %s", m->settings->forward_to, strna(detail));
                 forward_log(f, false, strna(detail));
                 forward_free(f);
                 return;
@@ -124,7 +124,9 @@ int forward_new(Manager *m, int fd) {
                 sockaddr_to_string((struct sockaddr *) &ss, f->client, sizeof(f->client));
         r = sd_event_add_time_relative(m->event, &f->timer, CLOCK_MONOTONIC, m->settings->limits.handshake_timeout, 0,
                                        timeout_cb, f);
-        if (r >= 0)
+        if (r >= 0 && m->forward_port == 0)
+                r = connector_start_unix(m->event, m->forward_host, connected_cb, f, &f->connector);
+        else if (r >= 0)
                 r = connector_start(m->event, m->resolver, m->forward_host, m->forward_port, NULL, NULL, connected_cb, f,
                                     &f->connector);
         if (r < 0)

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "proxy-connector.h"
 #include "proxy-gateway.h"
+#include "proxy-settings.h"
 #include "relay-client.h"
 #include "sandbox-spec.h"
 #include "string-util.h"
@@ -27,6 +28,8 @@ struct GatewayClient {
         DnsResolver *resolver;
         RelayEndpoint endpoint;
         char *authority; /* Host header */
+        char *socket_path; /* NULL: connect to endpoint.host */
+        char *where;       /* for messages: "HOST:PORT" or "HOST:PORT (unix:PATH)" */
         char *sandbox;
         SSL_CTX *ctx;    /* NULL: plain HTTP */
         HttpLimits limits;
@@ -113,8 +116,8 @@ static void arm_timer(GatewayClient *g, usec_t delay) {
 static void fail(GatewayClient *g, int error, const char *what) {
         g->backoff = gateway_backoff_next(g->backoff);
         if (g->failures++ == 0)
-                log_warning_errno(error, "Gateway %s:%u: %s (%m); retrying with backoff, keeping the current policy.",
-                                  g->endpoint.host, g->endpoint.port, what);
+                log_warning_errno(error, "Gateway %s: %s (%m); retrying with backoff, keeping the current policy.",
+                                  g->where, what);
         else
                 log_debug_errno(error, "Gateway: %s (%m); next attempt in %" PRIu64 " ms.", what, g->backoff / 1000);
         disconnect(g);
@@ -290,7 +293,7 @@ static void ready_cb(TlsConn *t, void *userdata) {
 
         g->ready = true;
         if (g->failures > 0)
-                log_info("Gateway %s:%u reachable again.", g->endpoint.host, g->endpoint.port);
+                log_info("Gateway %s reachable again.", g->where);
         r = send_next(g);
         if (r < 0)
                 fail(g, r, "cannot send a request");
@@ -322,6 +325,8 @@ static void connected_cb(Connector *k, int fd, const char *detail, void *userdat
 
 static int connect_now(GatewayClient *g) {
         (void) sd_event_source_set_enabled(g->timer, SD_EVENT_OFF);
+        if (g->socket_path)
+                return connector_start_unix(g->event, g->socket_path, connected_cb, g, &g->connector);
         return connector_start(g->event, g->resolver, g->endpoint.host, g->endpoint.port, NULL, NULL, connected_cb, g,
                                &g->connector);
 }
@@ -341,8 +346,14 @@ static int timer_cb(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int options_check(const GatewayClientOptions *o, RelayEndpoint *e, const char **ret_why) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+
         if (!o->url || relay_endpoint_parse(o->url, e) < 0)
-                return *ret_why = "--gateway must be https://HOST:PORT", -EINVAL;
+                return *ret_why = "--gateway must be https://HOST[:PORT]", -EINVAL;
+        if (o->socket_path && proxy_parse_unix_address(o->socket_path, &ss, &len) < 0)
+                return *ret_why = "--gateway-socket must be an absolute, normalized socket path of at most 107 bytes",
+                       -EINVAL;
         if (isempty(o->sandbox))
                 return *ret_why = "gateway mode needs --sandbox NAME (the identity in the client certificate)", -EINVAL;
         if (!sandbox_name_is_valid(o->sandbox))
@@ -387,7 +398,9 @@ int gateway_client_new(sd_event *event, DnsResolver *resolver, const GatewayClie
         g->sandbox = strdup(o->sandbox);
         g->authority = asprintf_safe(strchr(g->endpoint.host, ':') ? "[%s]:%u" : "%s:%u", g->endpoint.host,
                                      g->endpoint.port);
-        if (!g->sandbox || !g->authority)
+        g->socket_path = o->socket_path ? strdup(o->socket_path) : NULL;
+        g->where = o->socket_path ? asprintf_safe("%s (unix:%s)", g->authority, o->socket_path) : strdup(g->authority);
+        if (!g->sandbox || !g->authority || !g->where || (o->socket_path && !g->socket_path))
                 return -ENOMEM;
         r = http_parser_new(HTTP_PARSER_RESPONSE, &g->limits, &g->parser);
         if (r < 0)
@@ -412,6 +425,8 @@ GatewayClient *gateway_client_free(GatewayClient *g) {
         http_parser_free(g->parser);
         SSL_CTX_free(g->ctx);
         free(g->authority);
+        free(g->socket_path);
+        free(g->where);
         free(g->sandbox);
         if (g->body)
                 explicit_bzero(g->body, g->body_allocated);

@@ -9,7 +9,9 @@
  *   GET /v1/sandboxes/NAME/inference         likewise; 404 means "no route"
  *
  * One keep-alive connection, one request at a time, all on sd-event (async DNS via the connector, the
- * shared TlsConn client side, http-message for the responses). A document is handed to the owner only when
+ * shared TlsConn client side, http-message for the responses). With a socket path (--gateway-socket) the
+ * connection goes to the gateway's AF_UNIX callback listener instead of the URL's host, while SNI and the
+ * certificate's host check still use that host. A document is handed to the owner only when
  * it differs from the last one delivered. Errors close the connection and reconnect with exponential
  * backoff; the owner keeps whatever it last applied (or its local files) meanwhile. */
 
@@ -44,7 +46,8 @@ DECLARE_STRING_TABLE_LOOKUP(gateway_resource, GatewayResource);
 typedef void (*gateway_update_t)(GatewayResource what, const cJSON *doc, void *userdata);
 
 typedef struct GatewayClientOptions {
-        const char *url;     /* https://HOST:PORT (http:// only for a DisableTLS=yes gateway) */
+        const char *url;     /* https://HOST[:PORT] (http:// only for a DisableTLS=yes gateway) */
+        const char *socket_path; /* NULL, or connect to this AF_UNIX socket; url still names the TLS host */
         const char *sandbox; /* NAME */
         const char *ca, *cert, *key;
         HttpLimits limits;

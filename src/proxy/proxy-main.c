@@ -24,13 +24,16 @@ static void help(void) {
                "     --config FILE             Read [Proxy] settings from FILE and FILE.d/*.conf\n"
                "     --listen HOST:PORT        HTTP proxy address (default " PROXY_LISTEN_DEFAULT ")\n"
                "     --forward-listen HOST:PORT  TCP forward address\n"
-               "     --forward-to HOST:PORT    TCP forward destination (the gateway)\n"
+               "     --forward-to HOST:PORT|PATH  TCP forward destination (the gateway), or an AF_UNIX\n"
+               "                               socket at an absolute PATH\n"
                "     --tls-dir DIR             Create or reuse the sandbox CA in DIR\n"
                "     --policy FILE             Policy (JSON or YAML); without it all egress is denied\n"
                "     --upstream-ca FILE        Extra CA trusted for inspected (MITM) upstreams\n"
                "     --credentials FILE        Real values for openshell:resolve:env:KEY placeholders\n"
                "     --inference FILE          The inference.local route (JSON, see docs/proxy.md)\n"
                "     --gateway URL             Fetch policy, credentials and route from the gateway\n"
+               "     --gateway-socket PATH     Connect to the gateway at this AF_UNIX socket; the URL\n"
+               "                               still names the TLS host to verify\n"
                "     --gateway-ca FILE         CA that signed the gateway's server certificate\n"
                "     --gateway-cert FILE       The sandbox's client certificate (CN=sandbox:NAME)\n"
                "     --gateway-key FILE        Its private key\n"
@@ -73,6 +76,7 @@ enum {
         ARG_GATEWAY_CA,
         ARG_GATEWAY_CERT,
         ARG_GATEWAY_KEY,
+        ARG_GATEWAY_SOCKET,
 };
 
 static const struct option options[] = {
@@ -100,6 +104,7 @@ static const struct option options[] = {
         { "gateway-ca", required_argument, NULL, ARG_GATEWAY_CA },
         { "gateway-cert", required_argument, NULL, ARG_GATEWAY_CERT },
         { "gateway-key", required_argument, NULL, ARG_GATEWAY_KEY },
+        { "gateway-socket", required_argument, NULL, ARG_GATEWAY_SOCKET },
         {}
 };
 
@@ -142,6 +147,8 @@ static int apply_option(ProxySettings *s, int c, const char *v) {
                 return set_string(&s->gateway_cert, v);
         case ARG_GATEWAY_KEY:
                 return set_string(&s->gateway_key, v);
+        case ARG_GATEWAY_SOCKET:
+                return set_string(&s->gateway_socket, v);
         case ARG_INFERENCE:
                 return set_string(&s->inference_path, v);
         case ARG_INFERENCE_MAX_BODY:

@@ -173,7 +173,11 @@ int manager_new(const ProxySettings *settings, Manager **ret) {
         m->http_fd = m->forward_fd = -EBADF;
         m->http_limits = proxy_http_limits(&settings->limits);
         m->buffer_bytes = (size_t) settings->limits.buffer_bytes;
-        if (settings->forward_to) {
+        if (settings->forward_to && proxy_address_is_path(settings->forward_to)) {
+                m->forward_host = strdup(settings->forward_to); /* the socket path; forward_port stays 0 */
+                if (!m->forward_host)
+                        return -ENOMEM;
+        } else if (settings->forward_to) {
                 r = proxy_split_host_port(settings->forward_to, &m->forward_host, &m->forward_port);
                 if (r < 0)
                         return r;
@@ -349,6 +353,7 @@ int manager_start_gateway(Manager *m, char **ret_error) {
         const ProxySettings *s = m->settings;
         GatewayClientOptions o = {
                 .url = s->gateway_url,
+                .socket_path = s->gateway_socket,
                 .sandbox = s->sandbox,
                 .ca = s->gateway_ca,
                 .cert = s->gateway_cert,
@@ -363,6 +368,8 @@ int manager_start_gateway(Manager *m, char **ret_error) {
         r = gateway_client_new(m->event, m->resolver, &o, gateway_update_cb, m, &m->gateway, ret_error);
         if (r < 0)
                 return r;
+        log_info("Gateway mode: policy, credentials and inference route from %s%s%s.", s->gateway_url,
+                 s->gateway_socket ? " through the socket " : "", strempty(s->gateway_socket));
         return gateway_client_start(m->gateway);
 }
 

@@ -42,8 +42,8 @@ typedef struct Manager {
         sd_event_source *http_source;
         int forward_fd;
         sd_event_source *forward_source;
-        char *forward_host;
-        uint16_t forward_port;
+        char *forward_host;    /* or the AF_UNIX socket path of --forward-to PATH */
+        uint16_t forward_port; /* 0 with a socket path */
 
         Conn *conns;
         Forward *forwards;

@@ -3,12 +3,14 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "alloc-util.h"
 #include "conf-parser.h"
 #include "proxy-inference.h"
 #include "parse-util.h"
+#include "path-util.h"
 #include "proxy-settings.h"
 #include "string-util.h"
 
@@ -38,6 +40,7 @@ void proxy_settings_done(ProxySettings *s) {
         free(s->credentials_path);
         free(s->inference_path);
         free(s->gateway_url);
+        free(s->gateway_socket);
         free(s->gateway_ca);
         free(s->gateway_cert);
         free(s->gateway_key);
@@ -54,6 +57,7 @@ static const ConfigTableItem proxy_config_table[] = {
         { "Proxy", "UpstreamCA", config_parse_path, offsetof(ProxySettings, upstream_ca), true },
         { "Proxy", "Credentials", config_parse_path, offsetof(ProxySettings, credentials_path), true },
         { "Proxy", "Gateway", config_parse_string, offsetof(ProxySettings, gateway_url), true },
+        { "Proxy", "GatewaySocket", config_parse_path, offsetof(ProxySettings, gateway_socket), true },
         { "Proxy", "GatewayCA", config_parse_path, offsetof(ProxySettings, gateway_ca), true },
         { "Proxy", "GatewayCertificate", config_parse_path, offsetof(ProxySettings, gateway_cert), true },
         { "Proxy", "GatewayKey", config_parse_path, offsetof(ProxySettings, gateway_key), true },
@@ -132,6 +136,31 @@ int proxy_parse_address(const char *s, struct sockaddr_storage *ret, socklen_t *
         return 0;
 }
 
+int proxy_parse_unix_address(const char *path, struct sockaddr_storage *ret, socklen_t *ret_len) {
+        struct sockaddr_un *sun = (struct sockaddr_un *) ret;
+        size_t len;
+
+        if (!proxy_address_is_path(path) || string_has_cc(path, NULL) || !path_is_normalized_absolute(path))
+                return -EINVAL;
+        len = strlen(path);
+        if (len >= sizeof(sun->sun_path))
+                return -ENAMETOOLONG;
+        *ret = (struct sockaddr_storage){};
+        sun->sun_family = AF_UNIX;
+        memcpy(sun->sun_path, path, len + 1);
+        *ret_len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len + 1);
+        return 0;
+}
+
+/* The message for a socket path option that proxy_parse_unix_address() refused, or NULL. */
+static const char *unix_path_problem(const char *path, const char *what_invalid, const char *what_too_long) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        int r = proxy_parse_unix_address(path, &ss, &len);
+
+        return r == -ENAMETOOLONG ? what_too_long : r < 0 ? what_invalid : NULL;
+}
+
 static bool host_port_valid(const char *s) {
         _cleanup_free_ char *host = NULL;
         uint16_t port;
@@ -139,33 +168,51 @@ static bool host_port_valid(const char *s) {
         return proxy_split_host_port(s, &host, &port) >= 0 && !isempty(host);
 }
 
-int proxy_settings_validate(const ProxySettings *s, char **ret_error) {
+/* The listeners, the forward's destination and the gateway socket; NULL if they are fine. */
+static const char *addresses_problem(const ProxySettings *s) {
         struct sockaddr_storage ss;
         socklen_t len;
-        const ProxyLimits *l = &s->limits;
-        const char *bad = NULL;
 
         if (proxy_parse_address(s->listen ?: PROXY_LISTEN_DEFAULT, &ss, &len) < 0)
-                bad = "--listen/Listen= must be IP:PORT";
-        else if (!s->forward_listen != !s->forward_to)
-                bad = "--forward-listen and --forward-to go together";
-        else if (s->forward_listen && proxy_parse_address(s->forward_listen, &ss, &len) < 0)
-                bad = "--forward-listen/ForwardListen= must be IP:PORT";
-        else if (s->forward_to && !host_port_valid(s->forward_to))
-                bad = "--forward-to/ForwardTo= must be HOST:PORT";
-        else if (l->max_connections == 0)
-                bad = "MaxConnections= must be positive";
-        else if (l->buffer_bytes < PROXY_BUFFER_BYTES_MIN || l->buffer_bytes > PROXY_BUFFER_BYTES_MAX)
-                bad = "BufferBytes= must be between 4K and 16M";
-        else if (l->max_header_bytes < 1024 || l->max_header_bytes > HTTP_MAX_HEADER_BYTES_MAX)
-                bad = "MaxHeaderBytes= must be between 1024 and 1048576";
-        else if (l->max_headers == 0 || l->max_headers > 10000)
-                bad = "MaxHeaders= must be between 1 and 10000";
-        else if (l->inference_max_body < 1024 || l->inference_max_body > PROXY_INFERENCE_MAX_BODY_MAX)
-                bad = "InferenceMaxBodyBytes= must be between 1K and 64M";
-        else if (l->idle_timeout == 0 || l->handshake_timeout == 0)
-                bad = "timeouts must be positive";
-        else if (s->sandbox && string_has_cc(s->sandbox, NULL))
+                return "--listen/Listen= must be IP:PORT";
+        if (!s->forward_listen != !s->forward_to)
+                return "--forward-listen and --forward-to go together";
+        if (s->forward_listen && proxy_parse_address(s->forward_listen, &ss, &len) < 0)
+                return "--forward-listen/ForwardListen= must be IP:PORT";
+        if (s->forward_to && proxy_address_is_path(s->forward_to))
+                return unix_path_problem(s->forward_to, "--forward-to/ForwardTo= socket path must be absolute and normalized",
+                                         "--forward-to/ForwardTo= socket path is longer than 107 bytes");
+        if (s->forward_to && !host_port_valid(s->forward_to))
+                return "--forward-to/ForwardTo= must be HOST:PORT or an absolute socket path";
+        if (s->gateway_socket && !s->gateway_url)
+                return "--gateway-socket/GatewaySocket= needs --gateway (the URL names the scheme and the TLS host)";
+        if (s->gateway_socket)
+                return unix_path_problem(s->gateway_socket,
+                                         "--gateway-socket/GatewaySocket= must be an absolute, normalized socket path",
+                                         "--gateway-socket/GatewaySocket= is longer than 107 bytes");
+        return NULL;
+}
+
+static const char *limits_problem(const ProxyLimits *l) {
+        if (l->max_connections == 0)
+                return "MaxConnections= must be positive";
+        if (l->buffer_bytes < PROXY_BUFFER_BYTES_MIN || l->buffer_bytes > PROXY_BUFFER_BYTES_MAX)
+                return "BufferBytes= must be between 4K and 16M";
+        if (l->max_header_bytes < 1024 || l->max_header_bytes > HTTP_MAX_HEADER_BYTES_MAX)
+                return "MaxHeaderBytes= must be between 1024 and 1048576";
+        if (l->max_headers == 0 || l->max_headers > 10000)
+                return "MaxHeaders= must be between 1 and 10000";
+        if (l->inference_max_body < 1024 || l->inference_max_body > PROXY_INFERENCE_MAX_BODY_MAX)
+                return "InferenceMaxBodyBytes= must be between 1K and 64M";
+        if (l->idle_timeout == 0 || l->handshake_timeout == 0)
+                return "timeouts must be positive";
+        return NULL;
+}
+
+int proxy_settings_validate(const ProxySettings *s, char **ret_error) {
+        const char *bad = addresses_problem(s) ?: limits_problem(&s->limits);
+
+        if (!bad && s->sandbox && string_has_cc(s->sandbox, NULL))
                 bad = "--sandbox contains control characters";
         if (bad) {
                 if (ret_error)

@@ -37,7 +37,7 @@ typedef struct ProxyLimits {
 typedef struct ProxySettings {
         char *listen;         /* HOST:PORT */
         char *forward_listen; /* optional, with forward_to */
-        char *forward_to;
+        char *forward_to;     /* HOST:PORT or an AF_UNIX socket path */
         char *tls_dir;        /* NULL: no MITM CA */
         char *policy_path;    /* NULL: deny everything */
         char *sandbox;        /* for log fields */
@@ -45,7 +45,8 @@ typedef struct ProxySettings {
         char *upstream_ca;      /* extra CA trusted for inspected upstreams, besides the system roots */
         char *credentials_path; /* real values for credential placeholders */
         char *inference_path;   /* the inference.local route */
-        char *gateway_url;      /* gateway mode: https://HOST:PORT */
+        char *gateway_url;      /* gateway mode: https://HOST[:PORT] */
+        char *gateway_socket;   /* connect to the gateway here instead of the URL's host (AF_UNIX path) */
         char *gateway_ca, *gateway_cert, *gateway_key; /* the sandbox's client certificate */
         ProxyLimits limits;
 } ProxySettings;
@@ -61,6 +62,13 @@ int proxy_settings_validate(const ProxySettings *s, char **ret_error);
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" (all addresses) → a sockaddr for bind/connect (literals only). */
 int proxy_parse_address(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
+/* An absolute, normalized AF_UNIX socket path (at most 107 bytes) → a sockaddr_un for connect():
+ * -EINVAL (relative, not normalized, control characters) or -ENAMETOOLONG. */
+int proxy_parse_unix_address(const char *path, struct sockaddr_storage *ret, socklen_t *ret_len);
+/* True if s names an AF_UNIX socket rather than HOST:PORT (it starts with '/'). */
+static inline bool proxy_address_is_path(const char *s) {
+        return s && s[0] == '/';
+}
 /* Splits "HOST:PORT" / "[V6]:PORT" into host (without brackets) and port, for names too. */
 int proxy_split_host_port(const char *s, char **ret_host, uint16_t *ret_port);
 

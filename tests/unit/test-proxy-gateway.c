@@ -52,8 +52,14 @@ TEST(options_are_checked) {
                 GatewayClientOptions o;
                 const char *why;
         } bad[] = {
-                { { .url = "ftp://x", .sandbox = "d" }, "https://HOST:PORT" },
-                { { .url = "https://h:1/path", .sandbox = "d" }, "https://HOST:PORT" },
+                { { .url = "ftp://x", .sandbox = "d" }, "https://HOST[:PORT]" },
+                { { .url = "https://h:1/path", .sandbox = "d" }, "https://HOST[:PORT]" },
+                { { .url = "http://h", .socket_path = "run/gateway.sock", .sandbox = "d" }, "--gateway-socket must be an absolute" },
+                { { .url = "http://h", .socket_path = "/run/../gateway.sock", .sandbox = "d" }, "normalized" },
+                { { .url = "http://h", .socket_path = "/run/gw/012345678901234567890123456789012345678901234567890123456789"
+                                                      "012345678901234567890123456789012345678901234567890123456789.sock",
+                    .sandbox = "d" },
+                  "at most 107 bytes" },
                 { { .url = "https://h:1", .sandbox = NULL }, "--sandbox" },
                 { { .url = "https://h:1", .sandbox = "a b/../x" }, "sandbox name" },
                 { { .url = "https://h:1", .sandbox = "d" }, "needs --gateway-ca" },
@@ -85,6 +91,23 @@ TEST(plain_http_gateway_is_accepted) {
         ASSERT_OK(sd_event_new(&e));
         ASSERT_OK(gateway_client_new(e, NULL, &o, NULL, NULL, &g, NULL));
         ASSERT_NOT_NULL(g);
+}
+
+TEST(portless_url_and_socket_are_accepted) {
+        /* What the gateway writes into specs for a unix callback listener: the URL names the TLS host (and
+         * the scheme's default port), the socket is where to connect. */
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(gateway_client_freep) GatewayClient *g = NULL, *h = NULL;
+        GatewayClientOptions o = { .url = "http://host.openshell.internal", .sandbox = "demo",
+                                   .socket_path = "/run/openshell/gateway/gateway.sock",
+                                   .limits = { .max_header_bytes = 4096, .max_headers = 20 } };
+
+        ASSERT_OK(sd_event_new(&e));
+        ASSERT_OK(gateway_client_new(e, NULL, &o, NULL, NULL, &g, NULL));
+        ASSERT_NOT_NULL(g);
+        o.url = "http://host.openshell.internal/";
+        o.socket_path = NULL;
+        ASSERT_OK(gateway_client_new(e, NULL, &o, NULL, NULL, &h, NULL));
 }
 
 DEFINE_TEST_MAIN();
