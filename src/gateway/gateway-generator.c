@@ -11,23 +11,26 @@
 #include "path-util.h"
 #include "string-util.h"
 
-/* Socket options for Unix listeners, as the shipped user callback socket has them: the socket and the
- * directories systemd creates for it are the owner's only. With paths only, the TCP options the shipped
- * units set are switched off (systemd would try them on the Unix socket and log a warning); a role that
- * mixes both keeps them for its TCP listeners. */
-static const char *unix_options(const ListenSet *set, ListenRole role) {
-        size_t n_unix = 0, n = 0;
+/* Socket options that follow the kind of listeners a role has. Unix: the socket and the directories
+ * systemd creates for it are the owner's only. The shipped user callback unit listens on a path and so
+ * has no TCP options: a TCP callback address gets them back here (FreeBind=yes binds before the bridge
+ * or interface has its address). With paths only, the TCP options of the shipped system units are
+ * switched off (systemd would try them on the Unix socket and log a warning). */
+static const char *role_options(const ListenSet *set, ListenRole role) {
+        size_t n_unix = 0, n_tcp = 0;
 
         for (size_t i = 0; i < set->n; i++)
                 if (set->items[i].role == role) {
-                        n++;
-                        n_unix += listen_address_is_unix(&set->items[i].address);
+                        bool u = listen_address_is_unix(&set->items[i].address);
+                        n_unix += u;
+                        n_tcp += !u;
                 }
         if (n_unix == 0)
-                return "";
-        if (n_unix < n)
-                return "SocketMode=0600\nDirectoryMode=0700\n";
-        return "SocketMode=0600\nDirectoryMode=0700\nFreeBind=no\nNoDelay=no\n";
+                return role == LISTEN_ROLE_CALLBACK && n_tcp > 0 ? "FreeBind=yes\nNoDelay=yes\n" : "";
+        if (n_tcp == 0)
+                return "SocketMode=0600\nDirectoryMode=0700\nFreeBind=no\nNoDelay=no\n";
+        return role == LISTEN_ROLE_CALLBACK ? "SocketMode=0600\nDirectoryMode=0700\nFreeBind=yes\nNoDelay=yes\n"
+                                            : "SocketMode=0600\nDirectoryMode=0700\n";
 }
 
 int gateway_generator_render(const ListenSet *set, ListenRole role, const char *source, char **ret) {
@@ -50,7 +53,7 @@ int gateway_generator_render(const ListenSet *set, ListenRole role, const char *
                         return -ENOMEM;
                 free_and_replace(text, n);
         }
-        n = strjoin(text, unix_options(set, role));
+        n = strjoin(text, role_options(set, role));
         if (!n)
                 return -ENOMEM;
         free_and_replace(text, n);

@@ -7,7 +7,8 @@
  *   openshell-gateway-callback.socket.d/50-gateway-conf.conf  ListenStream= for the callback listeners
  * each starting with an empty ListenStream= that drops the shipped default. A socket path is written as
  * ListenStream=PATH, and a role with one gets SocketMode=0600 and DirectoryMode=0700 (and, with paths
- * only, FreeBind=no and NoDelay=no). With no callback address the
+ * only, FreeBind=no and NoDelay=no); a TCP callback address gets FreeBind=yes and NoDelay=yes (the user
+ * unit ships a socket path, without them). With no callback address the
  * callback socket is masked (a socket unit without listeners cannot start). An invalid gateway.conf writes
  * nothing: the shipped defaults stay, and the gateway itself refuses the file loudly. */
 
