@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target for gateway.conf (conf-parser + the gateway table), the listener merge and the socket-unit
  * drop-ins the generator renders: any input is rejected with an error or yields a listener set whose
- * drop-ins contain only ListenStream= lines of numeric addresses.
+ * drop-ins contain only ListenStream= lines of numeric addresses or socket paths, and the fixed socket
+ * options the generator adds for them.
  * Built with -fsanitize=fuzzer,address when -Dfuzz=true (clang); otherwise main() replays the files named
  * on the command line (the regression corpus). */
 #include <stdio.h>
@@ -16,14 +17,24 @@
 #include "string-util.h"
 
 
+static bool fixed_option(const char *p) {
+        static const char *const lines[] = { "SocketMode=0600\n", "DirectoryMode=0700\n", "FreeBind=yes\n",
+                                             "FreeBind=no\n",      "NoDelay=yes\n",         "NoDelay=no\n" };
+        for (size_t i = 0; i < ELEMENTSOF(lines); i++)
+                if (startswith(p, lines[i]))
+                        return true;
+        return false;
+}
+
 static void check_dropin(const char *t) {
-        /* Every line after the header is "[Socket]" or a ListenStream= of an address we formatted. */
+        /* Every line after the header is "[Socket]", a ListenStream= of an address we formatted, or one of
+         * the fixed socket options. */
         const char *p = strchr(t, '\n');
         if (!p)
                 abort();
         for (p++; *p;) {
                 const char *nl = strchr(p, '\n');
-                if (!nl || !(startswith(p, "[Socket]\n") || startswith(p, "ListenStream=")))
+                if (!nl || !(startswith(p, "[Socket]\n") || startswith(p, "ListenStream=") || fixed_option(p)))
                         abort();
                 for (const char *q = p; q < nl; q++)
                         if (*q == '%' || (unsigned char) *q < ' ')
