@@ -166,8 +166,8 @@ static int setup_listeners(Manager *m, const ListenSet *set, const char *callbac
         return 1;
 }
 
-/* Sockets the gateway bound itself go away with it (systemd's socket units keep theirs). A failed start
- * may have bound only some of them: a missing one is fine. */
+/* Sockets the gateway bound itself go away with it (systemd's socket units keep theirs). Called only once
+ * all were bound: after a failed start, the path in the way may belong to someone else. */
 static void unlink_own_sockets(const ListenSet *set) {
         for (size_t i = 0; i < set->n; i++)
                 if (listen_address_is_unix(&set->items[i].address))
