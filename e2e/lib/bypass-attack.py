@@ -8,6 +8,7 @@
 #
 #   tcp HOST PORT [DATA]          connect (IPv4/IPv6 literal, link-local with %IFACE), send DATA; a
 #                                 refused connection counts as getting through (the host answered)
+#   unix PATH                     connect to a Unix stream socket (e.g. the gateway's callback socket)
 #   icmp HOST DATA                one echo request through an unprivileged ICMP socket; 0 on a reply
 #   udp HOST PORT DATA            send one datagram (0 means the kernel accepted it, not that it arrived)
 #   dns SERVER NAME [tcp]         one A query to SERVER:53; 0 when an address came back
@@ -49,6 +50,18 @@ def tcp(host, port, data=""):
         print("tcp %s:%s: %s" % (host, port, e))
         return 1
     print("tcp %s:%s: connected" % (host, port))
+    return 0
+
+
+def unix(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(3)
+    try:
+        s.connect(path)
+    except OSError as e:
+        print("unix %s: %s" % (path, e))
+        return 1
+    print("unix %s: connected" % path)
     return 0
 
 
@@ -169,7 +182,7 @@ def send(host, port, b64, *opts):
 
 def main():
     verb, args = sys.argv[1], sys.argv[2:]
-    return {"tcp": tcp, "icmp": icmp, "udp": udp, "dns": dns, "raw": raw, "send": send}[verb](*args)
+    return {"tcp": tcp, "unix": unix, "icmp": icmp, "udp": udp, "dns": dns, "raw": raw, "send": send}[verb](*args)
 
 
 if __name__ == "__main__":

@@ -200,6 +200,7 @@ bp_upstream_conn() { tb_exec sh -c "grep -lF -- '$1' $BP_OUT/http-*.raw 2>/dev/n
 bp_machine_curl() { tb_exec curl -sS -m 5 -o /dev/null -w '%{http_code}\n' "$@"; }
 bp_machine_listens() { tb_exec ss -Hltn "sport = :${1##*:}" | awk '{ print $4 }' | grep -qx -- "$1"; }
 bp_machine_tcp() { tb_exec timeout 5 bash -c "exec 3<>/dev/tcp/$1/$2"; }
+bp_machine_unix_listens() { tb_exec ss -Hlx | awk '{ print $5 }' | grep -qxF -- "$1"; }
 
 # ---- setup -----------------------------------------------------------------------------------------
 
@@ -293,8 +294,7 @@ bp_setup_gateway() {
         if [ "$BP_GW_OWNED" = yes ]; then
                 d=$(gw_tls_dir)
                 e2e_as openshell-gateway generate-certs --output-dir "$d" >/dev/null || return
-                conf=$(printf '[Gateway]\nBindAddress=%s\nCallbackAddress=\nCallbackAddress=%s\nIdleTimeoutSec=%ss\n' \
-                        "$GW_API" "$GW_CALLBACK" 300)
+                conf=$(gw_conf 300)
                 e2e_put "$(gw_conf_dropin)" <<<"$conf"
                 e2e_systemctl daemon-reload &&
                         e2e_systemctl restart openshell-gateway.socket openshell-gateway-callback.socket || return
@@ -444,15 +444,23 @@ bp_case_host() {
         bp_end
 
         bp_begin N04 "host via the egress bridge's gateway $BP_EGW (host service, gateway callback)" "no route"
-        if [ "$E2E_MODE" = system ]; then
+        [ "$E2E_MODE" != system ] ||
                 bp_control "the machine reaches http://$BP_EGW:18080/" bp_machine_curl "http://$BP_EGW:18080/"
-                bp_control "the machine reaches the callback listener $GW_CALLBACK" bp_machine_tcp "${GW_CALLBACK%:*}" "${GW_CALLBACK##*:}"
+        if gw_callback_is_unix; then
+                # The callback is a Unix socket mounted into the proxy only: nothing on any network.
+                bp_control "the callback socket $GW_CALLBACK listens" bp_machine_unix_listens "$GW_CALLBACK"
         else
                 bp_control "the machine reaches the callback listener $GW_CALLBACK" bp_machine_tcp "${GW_CALLBACK%:*}" "${GW_CALLBACK##*:}"
         fi
         bp_control "the same probe reaches the proxy $BP_PX:3128" bp_py tcp "$BP_PX" 3128
         bp_blocked "python connect $BP_EGW:18080" bp_py tcp "$BP_EGW" 18080
-        bp_blocked "python connect to the callback listener $GW_CALLBACK" bp_py tcp "${GW_CALLBACK%:*}" "${GW_CALLBACK##*:}"
+        if gw_callback_is_unix; then
+                bp_blocked "python connect to the callback socket $GW_CALLBACK" bp_py unix "$GW_CALLBACK"
+                bp_blocked "python connect to the proxy's view of it, /run/openshell/gateway/gateway.sock" \
+                        bp_py unix /run/openshell/gateway/gateway.sock
+        else
+                bp_blocked "python connect to the callback listener $GW_CALLBACK" bp_py tcp "${GW_CALLBACK%:*}" "${GW_CALLBACK##*:}"
+        fi
         bp_end
 }
 
@@ -824,8 +832,9 @@ bp_secret_in() { local out; out=$("$@" 2>&1); echo "$(tail -n 1 <<<"$out") $(hea
 bp_proxy_gets_credentials() {
         local t d
         t=$(gw_state_dir)/sandboxes/$BP_A/tls d=$(gw_tls_dir)
+        # shellcheck disable=SC2046
         e2e_as curl -sS -m 10 --cacert "$d/ca.crt" --cert "$t/tls.crt" --key "$t/tls.key" \
-                "https://$GW_CALLBACK/v1/sandboxes/$BP_A/credentials" | grep -qF -- "$BP_SECRET"
+                $(gw_callback_target "/v1/sandboxes/$BP_A/credentials") | grep -qF -- "$BP_SECRET"
 }
 
 bp_case_secret_inspect() {

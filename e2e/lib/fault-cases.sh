@@ -107,8 +107,7 @@ ft_setup_gateway() {
         local d conf out
         d=$(gw_tls_dir)
         e2e_as openshell-gateway generate-certs --output-dir "$d" >/dev/null || return
-        conf=$(printf '[Gateway]\nBindAddress=%s\nCallbackAddress=\nCallbackAddress=%s\nIdleTimeoutSec=%ss\n' \
-                "$GW_API" "$GW_CALLBACK" "$FT_IDLE_SEC")
+        conf=$(gw_conf "$FT_IDLE_SEC")
         e2e_put "$(gw_conf_dropin)" <<<"$conf"
         e2e_systemctl daemon-reload &&
                 e2e_systemctl restart openshell-gateway.socket openshell-gateway-callback.socket || return

@@ -34,20 +34,45 @@ gw_conf_dropin() {
         else echo /etc/openshell/gateway.conf.d/90-e2e-gateway.conf; fi
 }
 
-# The callback listener and the endpoint sandboxes get. Rootful: the host end of the openshell bridge.
-# Rootless: Podman (>= 5.3) maps host.containers.internal to pasta's --map-guest-addr 169.254.1.2, which
-# pasta translates to the host's own address on its template interface (not to the host's loopback:
-# Podman runs pasta with --no-map-gw), so the user gateway listens there (docs/gateway.md); a user
-# gateway derives https://host.containers.internal:PORT from it for the specs.
+# The callback listener and the endpoint sandboxes get (OPENSHELL_E2E_CALLBACK=unix|tcp picks the kind).
+# Rootful (tcp, the default): the host end of the openshell bridge. Rootless (unix, the default): the user
+# gateway's Unix socket in $XDG_RUNTIME_DIR/openshell/callback/, mounted into each proxy container; the
+# specs get https://host.openshell.internal plus the socket's path, whatever carries the rootless network
+# (pasta or slirp4netns). Rootless tcp: Podman (>= 5.3) maps host.containers.internal to pasta's
+# --map-guest-addr 169.254.1.2, which pasta translates to the host's own address on its template interface
+# (not to the host's loopback: Podman runs pasta with --no-map-gw), so the user gateway listens there
+# (docs/gateway.md); a user gateway derives https://host.containers.internal:PORT from it for the specs.
 gw_host_ip() { tb_exec ip -4 -o route get 192.0.2.254 | sed -n 's/.* src \([0-9.]*\).*/\1/p'; }
 gw_set_callback() {
-        if [ "$E2E_MODE" = user ]; then
-                GW_CALLBACK=$(gw_host_ip):17671
+        GW_CALLBACK_KIND=${OPENSHELL_E2E_CALLBACK:-}
+        if [ -z "$GW_CALLBACK_KIND" ]; then
+                if [ "$E2E_MODE" = user ]; then GW_CALLBACK_KIND=unix; else GW_CALLBACK_KIND=tcp; fi
+        fi
+        if [ "$GW_CALLBACK_KIND" = unix ]; then
+                if [ "$E2E_MODE" = user ]; then GW_CALLBACK=/run/user/$TB_UID/openshell/callback/gateway.sock
+                else GW_CALLBACK=/run/openshell/callback/gateway.sock; fi
+                GW_ENDPOINT=https://host.openshell.internal
+        elif [ "$E2E_MODE" = user ]; then
+                # GW_HOST_IP: where host.containers.internal leads, if not pasta's (test-gateway-slirp4netns.sh).
+                GW_CALLBACK=${GW_HOST_IP:-$(gw_host_ip)}:17671
                 GW_ENDPOINT=https://host.containers.internal:17671
         else
                 GW_CALLBACK=10.214.0.1:17671
                 GW_ENDPOINT=https://$GW_CALLBACK
         fi
+}
+gw_callback_is_unix() { [ "$GW_CALLBACK_KIND" = unix ]; }
+# gw_conf IDLE-SECONDS: a test drop-in for gateway.conf. No CallbackAddress= for the user gateway's unix
+# socket: that is its built-in default, which the suites thereby test.
+gw_conf() {
+        printf '[Gateway]\nBindAddress=%s\n' "$GW_API"
+        gw_callback_is_unix && [ "$E2E_MODE" = user ] || printf 'CallbackAddress=\nCallbackAddress=%s\n' "$GW_CALLBACK"
+        printf 'IdleTimeoutSec=%ss\n' "$1"
+}
+# gw_callback_target PATH: the curl arguments that reach PATH on the callback listener (TCP or the socket).
+gw_callback_target() {
+        if gw_callback_is_unix; then echo "--unix-socket $GW_CALLBACK https://host.openshell.internal$1"
+        else echo "https://$GW_CALLBACK$1"; fi
 }
 
 # gw_api METHOD PATH [BODY]: the CLI's certificate against the primary listener, as the mode's identity.
@@ -91,13 +116,18 @@ gw_mounted_cert() { echo --cert "$GW_CLIENT_DIR/tls.crt" --key "$GW_CLIENT_DIR/t
 gw_proxy_curl() {
         local n=$1 path=$2 d
         d=$(gw_state_dir)/sandboxes/$n/tls
+        # shellcheck disable=SC2046
         e2e_as curl -sS -m 10 --cacert "$d/ca.crt" --cert "$d/tls.crt" --key "$d/tls.key" -w '\n%{http_code}' \
-                "https://$GW_CALLBACK$path"
+                $(gw_callback_target "$path")
 }
 
 gw_agent_code() { e2e_cexec "openshell-agent-$1" curl -sS -m 10 -o /dev/null -w '%{http_code}' "$2" 2>/dev/null; }
 
-gw_listeners() { tb_exec ss -Hltn | awk '{ print $4 }' | grep -E ':1767[01]$' | sort | tr '\n' ' '; }
+# The gateway's listeners in the machine: TCP on its ports, and Unix sockets in a callback directory.
+gw_listeners() {
+        { tb_exec ss -Hltn | awk '{ print $4 }' | grep -E ':1767[01]$'
+          tb_exec ss -Hlx | awk '{ print $5 }' | grep -E '/openshell/callback/'; } | sort | tr '\n' ' '
+}
 gw_service_state() { e2e_systemctl show -P ActiveState openshell-gateway.service; }
 
 # ---- 1. socket activation --------------------------------------------------------------------------
@@ -111,8 +141,7 @@ gw_case_activation() {
                 test "$(grep -c ' 600$' <<<"$out")" = 3
 
         # No CallbackEndpoint=: the endpoint written into specs is derived from CallbackAddress=.
-        conf=$(printf '[Gateway]\nBindAddress=%s\nCallbackAddress=\nCallbackAddress=%s\nIdleTimeoutSec=%ss\n' \
-                "$GW_API" "$GW_CALLBACK" "$GW_IDLE_SEC")
+        conf=$(gw_conf "$GW_IDLE_SEC")
         e2e_put "$(gw_conf_dropin)" <<<"$conf"
         e2e_check "daemon-reload: the generator writes the socket drop-ins" e2e_systemctl daemon-reload
         out="$(e2e_systemctl show -P Listen openshell-gateway.socket) / $(e2e_systemctl show -P Listen openshell-gateway-callback.socket)"
@@ -271,10 +300,31 @@ gw_case_forward() {
         e2e_check "another sandbox's session with this agent's certificate gets 403" test "$(gw_status "$out")" = 403
         e2e_check_not "the agent cannot reach the API listener $GW_API directly" \
                 e2e_cexec "openshell-agent-$n" curl -sS -m 5 --noproxy '*' -k "https://$GW_API/v1/health"
-        e2e_check_not "the agent cannot reach the callback listener $GW_CALLBACK directly" \
-                e2e_cexec "openshell-agent-$n" curl -sS -m 5 --noproxy '*' -k "https://$GW_CALLBACK/v1/health"
-        out=$(gw_agent_code "$n" "https://$GW_CALLBACK/v1/health")
-        e2e_check "nor through the L7 proxy (the policy does not allow it: $out)" test "$out" != 200
+        if gw_callback_is_unix; then
+                gw_case_socket_mounts "$n"
+        else
+                e2e_check_not "the agent cannot reach the callback listener $GW_CALLBACK directly" \
+                        e2e_cexec "openshell-agent-$n" curl -sS -m 5 --noproxy '*' -k "https://$GW_CALLBACK/v1/health"
+                out=$(gw_agent_code "$n" "https://$GW_CALLBACK/v1/health")
+                e2e_check "nor through the L7 proxy (the policy does not allow it: $out)" test "$out" != 200
+        fi
+}
+
+# The Unix callback socket: its directory is mounted into the proxy (read-only) and nowhere else; the
+# socket is the user's alone (0600 in a 0700 directory).
+gw_case_socket_mounts() {
+        local n=$1 dir out owner
+        dir=$(dirname "$GW_CALLBACK")
+        out=$(e2e_podman inspect --format '{{range .Mounts}}{{.Source}}:{{.Destination}}:{{.RW}} {{end}}' "openshell-proxy-$n" 2>&1)
+        e2e_check "the proxy mounts $dir read-only at /run/openshell/gateway" grep -q "$dir:/run/openshell/gateway:false" <<<"$out"
+        out=$(e2e_podman inspect --format '{{range .Mounts}}{{.Source}} {{end}}' "openshell-agent-$n" 2>&1)
+        e2e_check "the agent mounts nothing of $dir ($out)" test "${out#*"$dir"}" = "$out"
+        e2e_check_not "the agent has no gateway socket (neither $GW_CALLBACK nor /run/openshell/gateway)" \
+                e2e_cexec "openshell-agent-$n" sh -c "test -e '$GW_CALLBACK' || test -e /run/openshell/gateway"
+        owner=root
+        [ "$E2E_MODE" != user ] || owner=$TB_USER
+        out=$(tb_exec stat -c '%a %U' "$dir" "$GW_CALLBACK" | tr '\n' ' ')
+        e2e_check "the socket is the gateway owner's alone ($out)" test "$out" = "700 $owner 600 $owner "
 }
 
 # ---- 3b. the CLI follows a sandbox's stages --------------------------------------------------------
@@ -392,6 +442,8 @@ gw_suite() {
         if gw_case_create "$n"; then
                 gw_case_forward "$n"
                 gw_case_policy "$n"
+                # A script's own checks while the sandbox runs (test-gateway-slirp4netns.sh).
+                [ -z "${GW_RUNNING_HOOK:-}" ] || "$GW_RUNNING_HOOK" "$n"
         fi
         gw_case_cli_create "$n-cli" && gw_case_delete "$n-cli"
         gw_case_delete "$n"

@@ -33,8 +33,9 @@ TB_IMAGES_IN=/srv/openshell-images
 TB_BASE_PKGS="systemd systemd-sysv dbus podman crun conmon netavark aardvark-dns iptables iproute2
 busybox-static nftables libpam-systemd dbus-user-session uidmap passt procps curl ca-certificates"
 # ... plus the runtime libraries our binaries load (tb_check_libs names any that is missing) and the
-# tools of the test "internet" (dnsmasq-base: its DNS server).
-TB_EXTRA_PKGS="libcjson1 libnl-3-200 libnl-route-3-200 libcurl4t64 libyaml-0-2 libssl3t64 dnsmasq-base"
+# tools of the test "internet" (dnsmasq-base: its DNS server) and slirp4netns, the rootless network
+# e2e/test-gateway-slirp4netns.sh runs under instead of pasta.
+TB_EXTRA_PKGS="libcjson1 libnl-3-200 libnl-route-3-200 libcurl4t64 libyaml-0-2 libssl3t64 dnsmasq-base slirp4netns"
 
 # The "internet" of the e2e tests: a network namespace osinet inside the machine.
 TB_INET_HOST=198.18.0.1
@@ -331,6 +332,10 @@ tb_up() {
         "$src/tools/build-test-images" --dir "$TB_IMAGES" >/dev/null || return
         tb_boot "$src" || return
         tb_wait_user || return
+        # The machine's network is static (set up before boot) and nothing pulls in network-online.target,
+        # while Quadlet's user units wait for it (podman-user-wait-network-online.service, up to 90 s):
+        # reach it once, as a host's wait-online service does at boot (docs/troubleshooting.md).
+        tb_raw systemctl start network-online.target || return
         tb_import_images
 }
 
