@@ -70,7 +70,7 @@ static int gateway_add(CliContext *ctx, int argc, char **argv) {
         name = argv[optind];
         url = argv[optind + 1];
         if (relay_endpoint_parse(url, &ep) < 0)
-                return cli_usage_error("gateway", "add", "'%s' is not a gateway URL: https://HOST:PORT", url);
+                return cli_usage_error("gateway", "add", "'%s' is not a gateway URL: https://HOST[:PORT]", url);
         if (ep.tls) {
                 if (tls_dir) {
                         ca_src = path_join(tls_dir, "ca.crt");

@@ -366,7 +366,7 @@ static int relay_run(CliContext *ctx, const char *name, RelayOpen *o, RelayIo *i
         if (k != 0)
                 return k;
         if (relay_endpoint_parse(g->url, &e) < 0)
-                return cli_error(CLI_EXIT_USAGE, "the gateway URL '%s' is not https://HOST:PORT", g->url);
+                return cli_error(CLI_EXIT_USAGE, "the gateway URL '%s' is not https://HOST[:PORT]", g->url);
         path = strjoin("/v1/sandboxes/", name, "/exec");
         r.in = malloc(CLI_RELAY_INPUT_SIZE);
         if (!path || !r.in)

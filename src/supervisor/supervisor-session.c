@@ -315,7 +315,7 @@ int session_new(Manager *m, Session **ret) {
         s->manager = m;
         s->backoff = SESSION_BACKOFF_MIN_USEC;
         if (relay_endpoint_parse(c->endpoint_url, &s->endpoint) < 0)
-                return log_error_errno(EINVAL, "Invalid OPENSHELL_ENDPOINT '%s': expected https://HOST:PORT.", c->endpoint_url);
+                return log_error_errno(EINVAL, "Invalid OPENSHELL_ENDPOINT '%s': expected https://HOST[:PORT].", c->endpoint_url);
         if (!c->sandbox || !ascii_is_lower_alnum_dash(c->sandbox))
                 return log_error_errno(EINVAL, "OPENSHELL_SANDBOX must name the sandbox (a DNS label) for the gateway session.");
         s->path = strjoin("/v1/sandboxes/", c->sandbox, "/session");
