@@ -116,7 +116,6 @@ int spec_parse_gateway(SandboxSpec *spec, const cJSON *j, char **ret_error) {
  * container at QUADLET_GATEWAY_SOCKET_DIR with a Volume= line, which splits on ':' and knows no quoting:
  * hence the narrow charset. */
 int spec_parse_gateway_socket(SandboxSpec *spec, const cJSON *j, char **ret_error) {
-        _cleanup_free_ char *dir = NULL;
         const char *s, *base;
         int r;
 
