@@ -25,6 +25,26 @@ wait_tcp() {
         done
         return 1
 }
+# wait_socket PATH [PID]: until PATH is a Unix socket (10 s, like wait_tcp), or PID died.
+wait_socket() {
+        for _ in $(seq 200); do
+                [ -S "$1" ] && return 0
+                [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
+                sleep 0.05
+        done
+        return 1
+}
+# until_out MAX NEEDLE CMD...: run CMD (up to MAX times, 0.1 s apart) until its output contains NEEDLE;
+# the last output is left in $out.
+until_out() {
+        local max=$1 needle=$2; shift 2
+        for _ in $(seq "$max"); do
+                out=$("$@" 2>&1)
+                case "$out" in *"$needle"*) return 0 ;; esac
+                sleep 0.1
+        done
+        return 1
+}
 # sanitizer_report FILE...: ASan/UBSan/LSan reports in daemon logs, as TAP comments (first 60 lines each).
 sanitizer_report() {
         local f

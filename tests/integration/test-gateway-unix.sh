@@ -28,15 +28,6 @@ trap cleanup EXIT
 
 . "$(dirname "$0")/lib.sh" || exit 1
 
-# wait_socket PATH [PID]: until PATH is a socket (15 s), or PID died.
-wait_socket() {
-        for _ in $(seq 300); do
-                [ -S "$1" ] && return 0
-                [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
-                sleep 0.05
-        done
-        return 1
-}
 # wait_exit PID: waits up to 60 s for PID to exit (the outcome matters, not the time).
 wait_exit() {
         for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done

@@ -32,25 +32,6 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/lib.sh" || exit 1
-# until_out MAX NEEDLE CMD...: run CMD (up to MAX times, 0.1 s apart) until its output contains NEEDLE.
-until_out() {
-        local max=$1 needle=$2; shift 2
-        for _ in $(seq "$max"); do
-                out=$("$@" 2>&1)
-                case "$out" in *"$needle"*) return 0 ;; esac
-                sleep 0.1
-        done
-        return 1
-}
-# wait_socket PATH PID: until PATH is a socket (10 s), or PID died.
-wait_socket() {
-        for _ in $(seq 200); do
-                [ -S "$1" ] && return 0
-                kill -0 "$2" 2>/dev/null || return 1
-                sleep 0.05
-        done
-        return 1
-}
 
 UP=$(free_port)     # allowed upstream
 OTHER=$(free_port)  # a second upstream the policy never allows

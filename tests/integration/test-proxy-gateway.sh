@@ -37,16 +37,6 @@ wait_port() { # HOST PORT
         done
         return 1
 }
-# until_out MAX NEEDLE CMD...: run CMD (up to MAX times, 0.1 s apart) until its output contains NEEDLE.
-until_out() {
-        local max=$1 needle=$2; shift 2
-        for _ in $(seq "$max"); do
-                out=$("$@" 2>&1)
-                case "$out" in *"$needle"*) return 0 ;; esac
-                sleep 0.1
-        done
-        return 1
-}
 
 UP=$(free_port)
 python3 "$HELPER" echo "$UP" & PIDS+=($!)
